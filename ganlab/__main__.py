@@ -1,0 +1,6 @@
+"""`python -m ganlab ...`"""
+import sys
+
+from ganlab.cli import main
+
+sys.exit(main())

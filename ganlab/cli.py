@@ -1,0 +1,226 @@
+"""Command line: `python -m ganlab train | sample | eval | bench | list`.
+
+A public interface (other tools script against these names). User errors exit
+with status 2 and one line `error: ...` on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ganlab.errors import DivergenceError, GanlabError
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (a line per 10% when not a terminal)."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_decile = -1
+
+    def __call__(self, trainer, p) -> None:
+        total = p.total or 0
+        rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
+        frac = min(p.step / total, 1.0) if total else 0.0
+        bar = "#" * int(frac * 24)
+        extra = " ".join(f"{k}={v:.3g}" for k, v in list(p.metrics.items())[:4])
+        line = (f"[{bar:<24}] {p.step}/{total or '?'} {rate:7.1f} it/s "
+                f"d={p.d_loss:.4f} g={p.g_loss:.4f} {extra}")
+        if self.tty:
+            self.stream.write("\r" + line[:150].ljust(150))
+        else:
+            decile = int(frac * 10) if total else int(p.elapsed // 30)
+            if decile == self.last_decile:
+                return
+            self.last_decile = decile
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from ganlab.checkpoint import load_run, save_run
+    from ganlab.config import parse_assignments
+    from ganlab.presets import resolve_config
+    from ganlab.trainer import Trainer
+
+    overrides = parse_assignments(args.set)
+    for key in ("steps", "minutes", "seed", "device"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    out = Path(args.out) if args.out else None
+    if args.resume:
+        trainer = load_run(args.resume, device=overrides.pop("device", None))
+        if overrides:
+            trainer.update(**overrides)
+        out = out or Path(args.resume)
+    else:
+        if out is None:
+            raise GanlabError("train needs --out RUN_DIR (where the run is written)")
+        cfg = resolve_config(args.data, args.preset, overrides)
+        trainer = Trainer(cfg)
+    if trainer.info.note:
+        print(f"note: {trainer.info.note}", file=sys.stderr)
+    stop = {"now": False}
+
+    def on_sigint(signum, frame) -> None:  # finish the step, save, exit
+        stop["now"] = True
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    bar = None if args.quiet else ProgressBar()
+    t0 = time.perf_counter()
+    last_save = [t0]
+
+    def progress(tr, p) -> None:
+        if bar:
+            bar(tr, p)
+        if args.save_every > 0 and time.perf_counter() - last_save[0] > args.save_every:
+            save_run(tr, out)
+            last_save[0] = time.perf_counter()
+
+    try:
+        trainer.run(on_progress=progress, should_stop=lambda: stop["now"])
+    except DivergenceError as exc:
+        if bar:
+            bar.close()
+        save_run(trainer, out)
+        print(f"error: {exc}\nthe last good state is saved in {out}", file=sys.stderr)
+        return 3
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if bar:
+        bar.close()
+    save_run(trainer, out)
+    summary = {"run_dir": str(out), "steps": trainer.step_count,
+               "seconds": round(trainer.elapsed, 2)}
+    if trainer.history:
+        summary.update({k: v for k, v in trainer.history[-1].items() if k not in ("step", "time")})
+    print(json.dumps(summary))
+    return 130 if stop["now"] else 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from ganlab.checkpoint import load_run
+
+    import torch
+
+    trainer = load_run(args.run_dir, device="cpu", with_data=False)
+    labels = None
+    if args.label is not None:
+        if not trainer.num_classes:
+            raise GanlabError("--label needs a conditional model; this run's model is "
+                              f"{trainer.cfg.model!r}")
+        if not 0 <= args.label < trainer.num_classes:
+            raise GanlabError(f"--label {args.label} is out of range; classes are 0..{trainer.num_classes - 1}")
+        labels = torch.full((args.n,), args.label, dtype=torch.long)
+    x, y = trainer.sample(args.n, seed=args.seed, ema=not args.no_ema, labels=labels)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    if trainer.info.kind == "image":
+        from ganlab.imageio import to_uint8
+
+        arrays["images"] = to_uint8(x).numpy()
+    else:
+        arrays["points"] = x.numpy().astype(np.float32)
+    if y is not None:
+        arrays["labels"] = y.numpy().astype(np.int64)
+    from ganlab.checkpoint import _atomic_write
+
+    _atomic_write(out if out.suffix == ".npz" else out.with_suffix(".npz"),
+                  lambda p: np.savez(open(p, "wb"), **arrays))
+    print(json.dumps({"out": str(out), **{k: list(v.shape) for k, v in arrays.items()}}))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from ganlab.checkpoint import load_run
+
+    trainer = load_run(args.run_dir, device=args.device)
+    metrics = trainer.evaluate(args.n, seed=args.seed)
+    print(json.dumps({"run_dir": args.run_dir, "step": trainer.step_count, **metrics}, indent=2))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from ganlab.data import DATASETS
+    from ganlab.losses import LOSSES
+    from ganlab.models import MODELS
+    from ganlab.optim import OPTIMIZERS
+    from ganlab.presets import PRESETS
+
+    for title, reg in (("data sets", DATASETS), ("models", MODELS), ("losses", LOSSES),
+                       ("optimizers", OPTIMIZERS), ("presets", PRESETS)):
+        print(f"{title}:")
+        for name in reg:
+            print(f"  {name:<14} {reg.help(name)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ganlab.bench import add_bench_parsers
+
+    ap = argparse.ArgumentParser(prog="python -m ganlab", description="ganlab: a GAN laboratory")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a GAN headless and write a run directory")
+    t.add_argument("--data", help="data set name (see `list`)")
+    t.add_argument("--preset", help="named preset (see `list`)")
+    t.add_argument("--steps", type=int, help="total training iterations of the run (with --resume: "
+                   "continue up to this many)")
+    t.add_argument("--minutes", type=float, help="wall-clock budget instead of --steps")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", help="cpu | auto | cuda | mps")
+    t.add_argument("--out", help="run directory to write")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue a run (writes back to it unless --out)")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config field")
+    t.add_argument("--save-every", type=float, default=60.0, help="seconds between checkpoints")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("sample", help="write samples of a trained run to an .npz file")
+    s.add_argument("run_dir")
+    s.add_argument("--n", type=int, default=2500)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.add_argument("--label", type=int, help="class for conditional models (default: balanced)")
+    s.add_argument("--no-ema", action="store_true", help="use G rather than its EMA copy")
+    s.set_defaults(func=_cmd_sample)
+
+    e = sub.add_parser("eval", help="print a run's quality metrics as JSON")
+    e.add_argument("run_dir")
+    e.add_argument("--n", type=int, default=None, help="samples (default: the run's eval_samples)")
+    e.add_argument("--seed", type=int, default=12345)
+    e.add_argument("--device", default="cpu")
+    e.set_defaults(func=_cmd_eval)
+
+    ls = sub.add_parser("list", help="list data sets, models, losses, optimizers, presets")
+    ls.set_defaults(func=_cmd_list)
+
+    b = sub.add_parser("bench", help="speed / quality benchmarks")
+    add_bench_parsers(b)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GanlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

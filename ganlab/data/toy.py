@@ -1,0 +1,254 @@
+"""Toy 2-D / 3-D data sets, with exact definitions other tools can rely on.
+
+Every set is drawn once, from `DataOptions.seed`, as `size` float32 points
+(default 100,000) and carries what the metrics need: mode centres and sigma for
+mixtures, the true mean / covariance for single Gaussians, and a view box.
+
+Mixtures (equal weights, isotropic sigma):
+- ring8:  8 Gaussians, means (cos 2 pi i/8, sin 2 pi i/8), i = 0..7, sigma 0.01.
+- grid25: 25 Gaussians, means {-4,-2,0,2,4}^2, sigma 0.05.
+- two_blobs: 2 Gaussians at (-1, 0) sigma 0.1 and (1, 0) sigma 0.4, equal weights.
+- cube8: 8 Gaussians on the corners {-1,1}^3, sigma 0.05.
+Single Gaussians:
+- gaussian2d / gaussian3d: mean ~ U(-1, 1)^D, covariance A A^T + 0.05 I with
+  A ~ N(0, 0.5^2) (D x D): random, full, well conditioned, drawn from the seed.
+Shapes:
+- line: uniform on the segment from (-1, -0.5) to (1, 0.5), plus N(0, 0.02^2) noise.
+- spiral: an Archimedean spiral r = theta / (3 pi), theta ~ U(0.5, 3 pi), noise 0.02.
+- moons: the two interleaving half circles of radius 1, noise 0.05.
+- helix: (cos t, sin t, t / (2 pi) - 1), t ~ U(0, 4 pi), noise 0.03.
+User data:
+- points_file: a CSV (comma / whitespace separated, optional header) or NPY of
+  shape (N, 2) or (N, 3); see `load_points_file` for what is checked.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganlab.data import DATASETS
+from ganlab.data.base import DataInfo, DataOptions, Dataset
+from ganlab.errors import DataError
+
+DEFAULT_SIZE = 100_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_POINTS = 1_000_000
+MIN_FILE_POINTS = 10
+
+
+def _rng(opts: DataOptions) -> torch.Generator:
+    return torch.Generator().manual_seed(opts.seed)
+
+
+def _n(opts: DataOptions) -> int:
+    return opts.size if opts.size > 0 else DEFAULT_SIZE
+
+
+def _bounds(lo: list[float], hi: list[float]) -> torch.Tensor:
+    return torch.tensor([lo, hi], dtype=torch.float32).T.contiguous()
+
+
+def _frame(x: torch.Tensor, margin: float = 0.15) -> torch.Tensor:
+    """(D, 2) view box around points: robust quantiles plus a margin, square in 2-D/3-D."""
+    lo = torch.quantile(x[:20000], 0.001, dim=0)
+    hi = torch.quantile(x[:20000], 0.999, dim=0)
+    centre, half = (lo + hi) / 2, ((hi - lo).max() / 2) * (1 + margin) + 1e-3
+    return torch.stack([centre - half, centre + half], dim=1)
+
+
+def _mixture(name: str, opts: DataOptions, means: torch.Tensor, sigmas: torch.Tensor,
+             sigma: float | None) -> Dataset:
+    g = _rng(opts)
+    n = _n(opts)
+    k = torch.randint(len(means), (n,), generator=g)
+    x = means[k] + sigmas[k, None] * torch.randn(n, means.shape[1], generator=g)
+    lo = (means - 3 * sigmas[:, None]).min(0).values
+    hi = (means + 3 * sigmas[:, None]).max(0).values
+    centre, half = (lo + hi) / 2, (hi - lo).max() / 2 * 1.2
+    bounds = torch.stack([centre - half, centre + half], dim=1)
+    info = DataInfo(name=name, kind="points", shape=(means.shape[1],), num_classes=len(means),
+                    modes=means.clone(),
+                    sigma=sigma, bounds=bounds)
+    return Dataset(x.float(), info, y=k)
+
+
+@DATASETS.register("ring8", help="8 Gaussians on the unit circle, sigma 0.01")
+def ring8(opts: DataOptions) -> Dataset:
+    i = torch.arange(8, dtype=torch.float64)
+    means = torch.stack([torch.cos(2 * math.pi * i / 8), torch.sin(2 * math.pi * i / 8)], 1).float()
+    return _mixture("ring8", opts, means, torch.full((8,), 0.01), 0.01)
+
+
+@DATASETS.register("grid25", help="25 Gaussians on {-4,-2,0,2,4}^2, sigma 0.05")
+def grid25(opts: DataOptions) -> Dataset:
+    v = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
+    means = torch.cartesian_prod(v, v)
+    return _mixture("grid25", opts, means, torch.full((25,), 0.05), 0.05)
+
+
+@DATASETS.register("two_blobs", help="two Gaussians of different spread (sigma 0.1 and 0.4)")
+def two_blobs(opts: DataOptions) -> Dataset:
+    means = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])
+    ds = _mixture("two_blobs", opts, means, torch.tensor([0.1, 0.4]), None)
+    return ds
+
+
+@DATASETS.register("cube8", help="8 Gaussians on the corners of the cube {-1,1}^3, sigma 0.05")
+def cube8(opts: DataOptions) -> Dataset:
+    v = torch.tensor([-1.0, 1.0])
+    means = torch.cartesian_prod(v, v, v)
+    return _mixture("cube8", opts, means, torch.full((8,), 0.05), 0.05)
+
+
+def random_gaussian(dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (mean (D,), cov (D, D)) of gaussian2d / gaussian3d for a seed."""
+    g = torch.Generator().manual_seed(seed)
+    mean = torch.rand(dim, generator=g, dtype=torch.float64) * 2 - 1
+    a = torch.randn(dim, dim, generator=g, dtype=torch.float64) * 0.5
+    cov = a @ a.T + 0.05 * torch.eye(dim, dtype=torch.float64)
+    return mean, cov
+
+
+def _gaussian(name: str, dim: int, opts: DataOptions) -> Dataset:
+    mean, cov = random_gaussian(dim, opts.seed)
+    g = torch.Generator().manual_seed(opts.seed + 1)
+    chol = torch.linalg.cholesky(cov)
+    x = mean + torch.randn(_n(opts), dim, generator=g, dtype=torch.float64) @ chol.T
+    half = 3.5 * torch.sqrt(torch.diagonal(cov)).max()
+    bounds = torch.stack([mean - half, mean + half], dim=1).float()
+    info = DataInfo(name=name, kind="points", shape=(dim,), mean=mean.float(), cov=cov.float(),
+                    bounds=bounds)
+    return Dataset(x.float(), info)
+
+
+@DATASETS.register("gaussian2d", help="one 2-D Gaussian, random mean and full covariance from the seed")
+def gaussian2d(opts: DataOptions) -> Dataset:
+    return _gaussian("gaussian2d", 2, opts)
+
+
+@DATASETS.register("gaussian3d", help="one 3-D Gaussian, random mean and full covariance from the seed")
+def gaussian3d(opts: DataOptions) -> Dataset:
+    return _gaussian("gaussian3d", 3, opts)
+
+
+def _shape(name: str, x: torch.Tensor) -> Dataset:
+    info = DataInfo(name=name, kind="points", shape=(x.shape[1],), bounds=_frame(x))
+    return Dataset(x.float().contiguous(), info)
+
+
+@DATASETS.register("line", help="a noisy line segment from (-1,-0.5) to (1,0.5)")
+def line(opts: DataOptions) -> Dataset:
+    g = _rng(opts)
+    t = torch.rand(_n(opts), 1, generator=g) * 2 - 1
+    x = torch.cat([t, 0.5 * t], 1) + 0.02 * torch.randn(_n(opts), 2, generator=g)
+    return _shape("line", x)
+
+
+@DATASETS.register("spiral", help="an Archimedean spiral, 1.5 turns")
+def spiral(opts: DataOptions) -> Dataset:
+    g = _rng(opts)
+    th = 0.5 + torch.rand(_n(opts), generator=g) * (3 * math.pi - 0.5)
+    r = th / (3 * math.pi)
+    x = torch.stack([r * torch.cos(th), r * torch.sin(th)], 1)
+    return _shape("spiral", x + 0.02 * torch.randn(_n(opts), 2, generator=g))
+
+
+@DATASETS.register("moons", help="two interleaving half circles")
+def moons(opts: DataOptions) -> Dataset:
+    g = _rng(opts)
+    n = _n(opts)
+    which = torch.randint(2, (n,), generator=g)
+    t = torch.rand(n, generator=g) * math.pi
+    upper = torch.stack([torch.cos(t), torch.sin(t)], 1)
+    lower = torch.stack([1 - torch.cos(t), 0.5 - torch.sin(t)], 1)
+    x = torch.where(which[:, None] == 0, upper, lower) - torch.tensor([0.5, 0.25])
+    return _shape("moons", x + 0.05 * torch.randn(n, 2, generator=g))
+
+
+@DATASETS.register("helix", help="a 3-D helix, two turns")
+def helix(opts: DataOptions) -> Dataset:
+    g = _rng(opts)
+    t = torch.rand(_n(opts), generator=g) * 4 * math.pi
+    x = torch.stack([torch.cos(t), torch.sin(t), t / (2 * math.pi) - 1], 1)
+    return _shape("helix", x + 0.03 * torch.randn(_n(opts), 3, generator=g))
+
+
+def load_points_file(path: str | Path) -> np.ndarray:
+    """Read a user's CSV / NPY of points -> float32 array (N, D), D in {2, 3}.
+
+    Checks: the file exists and is at most 50 MB; it parses; it has 2 or 3 numeric
+    columns; every value is finite; it has 10 to 1,000,000 rows. Each failure
+    raises DataError saying what is wrong and how to fix the file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"points file {str(p)!r} does not exist; give the path of a .csv or .npy file")
+    size = p.stat().st_size
+    if size == 0:
+        raise DataError(f"points file {p.name!r} is empty; it needs one point per row, 2 or 3 columns")
+    if size > MAX_FILE_BYTES:
+        raise DataError(f"points file {p.name!r} is {size / 2**20:.0f} MB; the limit is "
+                        f"{MAX_FILE_BYTES // 2**20} MB: subsample it")
+    if p.suffix.lower() == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise DataError(f"points file {p.name!r} is not a readable .npy array ({exc}); "
+                            "save it with numpy.save of a float array of shape (N, 2) or (N, 3)") from None
+    else:
+        arr = _parse_csv(p)
+    if arr.dtype.kind not in "fiu":
+        raise DataError(f"points file {p.name!r} holds {arr.dtype} values; it must hold numbers")
+    if arr.ndim != 2 or arr.shape[1] not in (2, 3):
+        raise DataError(f"points file {p.name!r} has shape {tuple(arr.shape)}; it needs 2 or 3 columns "
+                        "(x, y[, z]), one point per row")
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+        raise DataError(f"points file {p.name!r} has {int(bad.sum())} rows with NaN or infinite values "
+                        f"(data rows {rows}...); remove or fix them")
+    if not MIN_FILE_POINTS <= arr.shape[0] <= MAX_FILE_POINTS:
+        raise DataError(f"points file {p.name!r} has {arr.shape[0]} points; it needs between "
+                        f"{MIN_FILE_POINTS} and {MAX_FILE_POINTS:,}")
+    return arr.astype(np.float32)
+
+
+def _parse_csv(p: Path) -> np.ndarray:
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"points file {p.name!r} is not text; upload a CSV of numbers or a .npy file") from None
+    rows = [ln.replace(",", " ").split() for ln in text.splitlines() if ln.strip()]
+    if rows and not _numeric(rows[0]):
+        rows = rows[1:]  # a header line
+    if not rows:
+        raise DataError(f"points file {p.name!r} has no data rows; it needs one point per row")
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise DataError(f"points file {p.name!r} has rows of different lengths {sorted(widths)}; "
+                        "every row needs the same 2 or 3 columns")
+    for i, r in enumerate(rows):
+        if not _numeric(r):
+            raise DataError(f"points file {p.name!r}: data row {i + 1} ({' '.join(r)!r}) is not numeric")
+    return np.array(rows, dtype=np.float64)
+
+
+def _numeric(cells: list[str]) -> bool:
+    try:
+        [float(c) for c in cells]
+    except ValueError:
+        return False
+    return True
+
+
+@DATASETS.register("points_file", help="your own CSV / NPY of 2-D or 3-D points (set data_path)")
+def points_file(opts: DataOptions) -> Dataset:
+    if not opts.path:
+        raise DataError("data set 'points_file' needs a file: set data_path to a .csv or .npy of points")
+    x = torch.from_numpy(load_points_file(opts.path))
+    ds = _shape("points_file", x)
+    ds.info.name = "points_file"
+    return ds

@@ -1,0 +1,36 @@
+"""Quality metrics for generated samples (re-exports only)."""
+from ganlab.metrics.toy import (
+    DEFAULT_MIN_COUNT,
+    HQ_THRESHOLD_STD,
+    KL_EPS,
+    ModeStats,
+    covariance_eigs,
+    default_bins,
+    fit_gaussian,
+    frechet_distance,
+    grid_divergences,
+    histogram_counts,
+    js_divergence_bits,
+    kl_divergence_nats,
+    mode_stats,
+    toy_metrics,
+    w2_distance,
+)
+
+__all__ = [
+    "DEFAULT_MIN_COUNT",
+    "HQ_THRESHOLD_STD",
+    "KL_EPS",
+    "ModeStats",
+    "covariance_eigs",
+    "default_bins",
+    "fit_gaussian",
+    "frechet_distance",
+    "grid_divergences",
+    "histogram_counts",
+    "js_divergence_bits",
+    "kl_divergence_nats",
+    "mode_stats",
+    "toy_metrics",
+    "w2_distance",
+]

@@ -1,0 +1,237 @@
+"""Pretrained progressive-GAN generators behind one stable API.
+
+`load_generator` accepts:
+- a published name (`list_published()`), downloaded once into `cache_dir()/pretrained/`;
+- a pytorch_GAN_zoo `.pth` file (read without running pickled code);
+- our own format, written by `save_generator`: `NAME.safetensors` (the generator's
+  state dict, `ganlab.models.pgan.Generator` key names) beside `NAME.json`:
+  `{"format": "ganlab-pgan-generator", "version": 1, "name": str, "config": PGANConfig.to_dict()}`.
+
+Every source yields a `PretrainedGenerator`: z (N, latent_dim) -> raw images
+(N, C, H, W) on the CPU, unclamped (tanh models lie in [-1, 1], linear ones roughly).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ganlab.errors import CheckpointError, ConfigError
+from ganlab.models.pgan import Generator, PGANConfig
+from ganlab.pretrained.zoo import (
+    PUBLISHED,
+    build_generator,
+    download_published,
+    load_state_checked,
+    pgan_config,
+    read_zoo_checkpoint,
+)
+
+OWN_FORMAT = "ganlab-pgan-generator"
+OWN_VERSION = 1
+_OWN_SUFFIXES = (".safetensors", ".json")
+
+
+class PretrainedGenerator:
+    """A loaded generator in eval mode: call it on latents to get raw images.
+
+    name: published name or file stem. source: the file it came from. info: extra
+    facts about the checkpoint (format, loss, ...). module: the underlying
+    `Generator` (on `device`).
+    """
+
+    def __init__(self, module: Generator, name: str, source: Path, info: dict[str, Any] | None = None) -> None:
+        self.module = module.eval()
+        self.name = name
+        self.source = source
+        self.info = dict(info or {})
+
+    @property
+    def latent_dim(self) -> int:
+        return self.module.latent_dim
+
+    @property
+    def resolution(self) -> int:
+        return self.module.resolution
+
+    @property
+    def channels(self) -> int:
+        return self.module.channels
+
+    @property
+    def config(self) -> PGANConfig:
+        return self.module.config
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.module.parameters()).device
+
+    def latents(self, n: int, seed: int) -> torch.Tensor:
+        """(n, latent_dim) standard-normal latents; the same seed gives the same latents."""
+        gen = torch.Generator().manual_seed(seed)
+        return torch.randn(n, self.latent_dim, generator=gen)
+
+    def __call__(self, z: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+        """z float (N, latent_dim) -> float32 (N, C, R, R) on the CPU, in batches, no grad."""
+        if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != self.latent_dim \
+                or not z.is_floating_point():
+            got = f"{z.dtype} {tuple(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ConfigError(
+                f"{self.name} expects latents as a float tensor of shape (N, {self.latent_dim}), "
+                f"got {got}; use .latents(n, seed)"
+            )
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+        device = self.device
+        out = torch.empty(z.shape[0], self.channels, self.resolution, self.resolution)
+        with torch.no_grad():
+            for start in range(0, z.shape[0], batch_size):
+                chunk = z[start:start + batch_size].to(device, torch.float32)
+                out[start:start + chunk.shape[0]] = self.module(chunk).cpu()
+        return out
+
+    def __repr__(self) -> str:
+        return (f"PretrainedGenerator({self.name!r}, {self.resolution}x{self.resolution}x{self.channels}, "
+                f"latent {self.latent_dim})")
+
+
+def list_published() -> dict[str, dict[str, Any]]:
+    """Published checkpoint name -> {url, filename, sha256_prefix, resolution, dataset}."""
+    return {name: PUBLISHED.get(name).info() for name in PUBLISHED.names()}
+
+
+def load_generator(
+    path_or_name: str | Path,
+    average: bool = True,
+    device: str | torch.device = "cpu",
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> PretrainedGenerator:
+    """Load a generator from a published name, a zoo `.pth` or our `.safetensors` + `.json`.
+
+    average: for zoo checkpoints, the moving-average generator `avgG` (True, the better
+    one) or the trained `netG` (False); our own format holds one generator and ignores it.
+    progress(done_bytes, total_bytes or None) is called while a published file downloads.
+    Raises ConfigError for an unknown name, CheckpointError for a missing or malformed file.
+    """
+    device = _device(device)
+    if isinstance(path_or_name, str) and path_or_name in PUBLISHED:
+        path = download_published(path_or_name, progress)
+        return _load_zoo(path, average, device, name=path_or_name)
+    path = Path(path_or_name)
+    if not path.exists():
+        if isinstance(path_or_name, str) and not _looks_like_path(path_or_name):
+            PUBLISHED.get(path_or_name)  # raises ConfigError listing the valid names
+        raise CheckpointError(
+            f"no checkpoint file at {path}; check the path, or pass one of the published "
+            f"names: {', '.join(PUBLISHED.names())}"
+        )
+    if path.suffix in _OWN_SUFFIXES:
+        return _load_own(path, device)
+    return _load_zoo(path, average, device, name=path.stem)
+
+
+def save_generator(gen: Generator | PretrainedGenerator, path: str | Path, name: str | None = None) -> Path:
+    """Write `gen` as PATH.safetensors + PATH.json (a suffix .safetensors/.json on path is dropped).
+
+    Returns the .safetensors path; `load_generator` on it rebuilds the same generator.
+    """
+    module = gen.module if isinstance(gen, PretrainedGenerator) else gen
+    if not isinstance(module, Generator):
+        raise ConfigError(f"save_generator needs a pgan Generator or PretrainedGenerator, got {type(gen).__name__}")
+    weights, meta = _own_paths(Path(path))
+    if name is None:
+        name = gen.name if isinstance(gen, PretrainedGenerator) else weights.stem
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in module.state_dict().items()}
+    doc = {"format": OWN_FORMAT, "version": OWN_VERSION, "name": name, "config": module.config.to_dict()}
+    # Write both files under temporary names first so a crash never leaves a half pair.
+    with tempfile.TemporaryDirectory(dir=weights.parent) as tmp:
+        tmp_weights, tmp_meta = Path(tmp) / "w.safetensors", Path(tmp) / "m.json"
+        save_file(state, str(tmp_weights), metadata={"format": OWN_FORMAT})
+        tmp_meta.write_text(json.dumps(doc, indent=2) + "\n")
+        os.replace(tmp_weights, weights)
+        os.replace(tmp_meta, meta)
+    return weights
+
+
+def _own_paths(path: Path) -> tuple[Path, Path]:
+    base = path.with_suffix("") if path.suffix in _OWN_SUFFIXES else path
+    return base.with_name(base.name + ".safetensors"), base.with_name(base.name + ".json")
+
+
+def _looks_like_path(text: str) -> bool:
+    return Path(text).suffix != "" or "/" in text or os.sep in text
+
+
+def _device(device: str | torch.device) -> torch.device:
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"unknown device {device!r} ({exc}); use 'cpu', 'cuda' or 'cuda:0'") from None
+
+
+def _to_device(module: Generator, device: torch.device) -> Generator:
+    try:
+        return module.to(device)
+    except (RuntimeError, AssertionError) as exc:  # e.g. CUDA absent from this torch build
+        raise ConfigError(f"cannot use device {device} ({exc}); use 'cpu'") from None
+
+
+def _load_zoo(path: Path, average: bool, device: torch.device, name: str) -> PretrainedGenerator:
+    ckpt = read_zoo_checkpoint(path)
+    module = _to_device(build_generator(ckpt, average=average), device)
+    cfg = ckpt.config
+    info = {
+        "format": "pytorch_GAN_zoo", "average": average, "loss": cfg.get("lossCriterion"),
+        "alpha": pgan_config(ckpt).alpha,
+        # AC-GAN checkpoints append a class code to the noise: latent = noise + category.
+        "noise_dim": cfg.get("noiseVectorDim", module.latent_dim),
+        "category_dim": cfg.get("categoryVectorDim", 0),
+    }
+    return PretrainedGenerator(module, name, path, info)
+
+
+def _load_own(path: Path, device: torch.device) -> PretrainedGenerator:
+    weights, meta = _own_paths(path)
+    for needed in (weights, meta):
+        if not needed.is_file():
+            raise CheckpointError(
+                f"{needed} is missing; a ganlab generator is a NAME.safetensors + NAME.json pair "
+                "written by save_generator: keep both files together"
+            )
+    try:
+        doc = json.loads(meta.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{meta} is not valid JSON ({exc}); restore it from save_generator's output") from None
+    if not isinstance(doc, dict) or doc.get("format") != OWN_FORMAT:
+        raise CheckpointError(f"{meta} is not a ganlab generator description (no \"format\": \"{OWN_FORMAT}\")")
+    if doc.get("version") != OWN_VERSION:
+        raise CheckpointError(
+            f"{meta} has format version {doc.get('version')!r}; this ganlab reads version {OWN_VERSION}: "
+            "upgrade ganlab or re-export the generator"
+        )
+    try:
+        config = PGANConfig.from_dict(doc.get("config"))
+    except (ConfigError, TypeError) as exc:
+        raise CheckpointError(f"{meta}: bad generator config ({exc})") from None
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights} is not a readable safetensors file ({exc}); it is truncated or corrupt") from None
+    module = Generator(config)
+    load_state_checked(module, state, weights, "generator")
+    name = doc.get("name") if isinstance(doc.get("name"), str) else weights.stem
+    return PretrainedGenerator(_to_device(module, device), name, weights, {"format": OWN_FORMAT})
+
+
+__all__ = ["PretrainedGenerator", "list_published", "load_generator", "save_generator"]

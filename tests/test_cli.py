@@ -1,0 +1,94 @@
+"""The command line: a short real run, sample, eval, list, and clean errors."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ganlab.cli import main
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganlab", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    r = run_cli("train", "--data", "ring8", "--steps", "60", "--seed", "0", "--out", str(out),
+                "--set", "eval_every=30", "--set", "eval_samples=500", "--set", "g_width=32",
+                "--set", "d_width=32")
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+
+def test_train_writes_a_run_directory(trained):
+    out, r = trained
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["steps"] == 60 and summary["run_dir"] == str(out)
+    assert "modes_captured" in summary and 0 <= summary["hq_pct"] <= 100
+    assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["data"] == "ring8" and cfg["g_width"] == 32 and cfg["ema"] == 0.999  # tuned preset
+    assert "60/60" in r.stderr  # the progress bar
+
+
+def test_sample_writes_points(trained, tmp_path):
+    out, _ = trained
+    r = run_cli("sample", str(out), "--n", "2500", "--seed", "1", "--out", str(tmp_path / "s.npz"))
+    assert r.returncode == 0, r.stderr
+    with np.load(tmp_path / "s.npz") as f:
+        assert list(f.keys()) == ["points"]
+        pts = f["points"]
+    assert pts.shape == (2500, 2) and pts.dtype == np.float32
+    r2 = run_cli("sample", str(out), "--n", "2500", "--seed", "1", "--out", str(tmp_path / "t.npz"))
+    assert r2.returncode == 0
+    with np.load(tmp_path / "t.npz") as f:
+        assert np.array_equal(f["points"], pts)  # same seed, same samples
+
+
+def test_eval_prints_json(trained):
+    out, _ = trained
+    r = run_cli("eval", str(out), "--n", "1000")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert m["step"] == 60 and m["modes_total"] == 8 and 0 <= m["js"] <= 1
+
+
+def test_resume_continues(trained, tmp_path, capsys):
+    out, _ = trained
+    # --steps is the run's total: resuming at 60 with --steps 70 trains 10 more
+    assert main(["train", "--resume", str(out), "--steps", "70", "--out", str(tmp_path / "r2"),
+                 "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["steps"] == 70
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--data", "rings8", "--steps", "1", "--out", "X"], "unknown data set 'rings8'"),
+    (["train", "--data", "ring8", "--steps", "1", "--out", "X", "--set", "latent_dim=0"],
+     "latent_dim = 0 is out of range"),
+    (["train", "--data", "ring8", "--set", "lr=0.1", "--out", "X"], "unknown config field 'lr'"),
+    (["train", "--data", "ring8", "--set", "d_lr", "--out", "X"], "--set expects key=value"),
+    (["train", "--preset", "nope", "--out", "X"], "unknown preset 'nope'"),
+    (["train", "--data", "points_file", "--set", "data_path=/no/such.csv", "--out", "X"],
+     "does not exist"),
+    (["train", "--data", "ring8"], "train needs --out"),
+    (["sample", "/no/such/run", "--out", "x.npz"], "not a ganlab run directory"),
+    (["eval", "/no/such/run"], "not a ganlab run directory"),
+])
+def test_user_errors_exit_2_without_traceback(args, needle, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and "Traceback" not in err
+    assert not (tmp_path / "X").exists()  # nothing half-written
+
+
+def test_list_names_everything(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("ring8", "grid25", "mlp", "wgan-gp", "rahinge", "rmsprop", "collapse"):
+        assert name in out

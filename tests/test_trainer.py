@@ -1,0 +1,181 @@
+"""Trainer: reproducibility, live changes, snapshots, the divergence guard, regularisers."""
+import pytest
+import torch
+
+from ganlab.config import Config
+from ganlab.data import DataOptions, build_dataset
+from ganlab.errors import ConfigError, DivergenceError
+from ganlab.trainer import Trainer, resolve_device
+
+FAST = dict(data_size=4000, g_layers=2, g_width=32, d_layers=2, d_width=32, batch_size=64,
+            eval_every=0, log_every=5, n_fixed=50)
+
+
+def make(**kw) -> Trainer:
+    return Trainer(Config(**{**FAST, **kw}))
+
+
+def params(t: Trainer) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in [*t.G.parameters(), *t.D.parameters()]])
+
+
+def test_same_seed_same_numbers_different_seed_different():
+    a, b, c = make(seed=3), make(seed=3), make(seed=4)
+    la = [a.step() for _ in range(10)]
+    lb = [b.step() for _ in range(10)]
+    lc = [c.step() for _ in range(10)]
+    assert la == lb and torch.equal(params(a), params(b))
+    assert la != lc
+
+
+@pytest.mark.parametrize("loss", ["ns", "minimax", "lsgan", "wgan", "wgan-gp", "hinge", "ragan",
+                                  "ralsgan", "rahinge"])
+def test_every_loss_trains_reproducibly(loss):
+    a, b = make(loss=loss, d_dropout=0.2, ema=0.9), make(loss=loss, d_dropout=0.2, ema=0.9)
+    for _ in range(5):
+        assert a.step() == b.step()
+    assert torch.equal(params(a), params(b))
+    assert all(torch.isfinite(torch.tensor(list(a.last.values()))))
+
+
+def test_history_rows_and_metrics():
+    t = make(eval_every=10, eval_samples=200)
+    t.run(20)
+    assert [r["step"] for r in t.history] == [5, 10, 15, 20]
+    assert "d_loss" in t.history[0] and "js" not in t.history[0]
+    assert {"modes_captured", "hq_pct", "js", "kl"} <= set(t.history[1])
+    assert t.step_count == 20
+
+
+def test_run_respects_should_stop_and_reports_progress():
+    t = make()
+    seen = []
+    t.run(1000, should_stop=lambda: t.step_count >= 7, on_progress=lambda tr, p: seen.append(p.step),
+          progress_every=0.0)
+    assert t.step_count == 7 and seen[-1] == 7
+
+
+def test_single_network_steps():
+    t = make()
+    g0 = [p.clone() for p in t.G.parameters()]
+    d0 = [p.clone() for p in t.D.parameters()]
+    t.step(g=False)
+    assert all(torch.equal(a, b) for a, b in zip(g0, t.G.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(d0, t.D.parameters()))
+    d1 = [p.clone() for p in t.D.parameters()]
+    t.step(d=False)
+    assert all(torch.equal(a, b) for a, b in zip(d1, t.D.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g0, t.G.parameters()))
+
+
+def test_live_update_changes_the_optimizer_on_the_next_step():
+    t = make()
+    t.step()
+    t.update(d_lr=0.05, g_beta1=0.1, loss="hinge", d_steps=2)
+    assert t.opt_d.param_groups[0]["lr"] == 0.05
+    assert t.opt_g.param_groups[0]["betas"] == (0.1, 0.999)
+    assert t.loss.name == "hinge" and t.cfg.d_steps == 2
+    t.update(g_opt="sgd", g_momentum=0.5)
+    assert isinstance(t.opt_g, torch.optim.SGD) and t.opt_g.param_groups[0]["momentum"] == 0.5
+    t.step()
+    with pytest.raises(ConfigError, match="changing latent_dim needs a reset"):
+        t.update(latent_dim=5)
+    with pytest.raises(ConfigError, match="d_lr"):
+        t.update(d_lr=-1.0)
+    assert t.opt_d.param_groups[0]["lr"] == 0.05  # a rejected change changes nothing
+
+
+def test_snapshot_restore_replays_exactly():
+    t = make(ema=0.9)
+    t.run(5)
+    snap = t.snapshot()
+    first = [t.step() for _ in range(5)]
+    p_first = params(t)
+    t.restore(snap)
+    assert t.step_count == 5
+    again = [t.step() for _ in range(5)]
+    assert first == again and torch.equal(p_first, params(t))
+
+
+def test_divergence_guard_keeps_the_last_good_state():
+    t = make()
+    t.run(3)
+    good = params(t)
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("inf"))  # D now produces non-finite logits
+    bad_d = params(t)
+    with pytest.raises(DivergenceError) as e:
+        t.step()
+    assert "diverged at step 3" in str(e.value) and "lower the learning rates" in str(e.value)
+    assert e.value.step == 3 and t.diverged
+    assert torch.equal(params(t), bad_d)  # no optimizer step ran on the bad gradients
+    assert t.step_count == 3
+    # G was not touched by the failed iteration
+    g_now = torch.cat([p.detach().flatten() for p in t.G.parameters()])
+    g_good = good[: g_now.numel()]
+    assert torch.equal(g_now, g_good)
+
+
+def test_huge_learning_rate_is_caught_not_propagated():
+    t = make(loss="lsgan", d_lr=9.0, g_lr=9.0, d_opt="sgd", g_opt="sgd")
+    with pytest.raises(DivergenceError):
+        for _ in range(500):
+            t.step()
+    assert all(torch.isfinite(p).all() for p in [*t.G.parameters(), *t.D.parameters()])
+
+
+def test_weight_clipping_bounds_every_d_weight():
+    t = make(loss="wgan", clip_value=0.01, d_opt="rmsprop", d_lr=5e-3)
+    t.run(3)
+    assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.01 + 1e-7
+
+
+def test_l2_penalty_shrinks_d():
+    plain, reg = make(), make(d_l2=1.0)
+    plain.run(20)
+    reg.run(20)
+    norm = lambda t: sum(p.square().sum().item() for n, p in t.D.named_parameters() if p.dim() > 1)
+    assert norm(reg) < 0.9 * norm(plain)
+    adaptive = make(d_l2=1.0, d_l2_adaptive=True)
+    adaptive.run(20)
+    assert norm(reg) < norm(adaptive) <= norm(plain) * 1.05
+
+
+def test_ema_tracks_g():
+    t = make(ema=0.5)
+    t.run(10)
+    ema = torch.cat([p.flatten() for p in t.G_ema.parameters()])
+    g = torch.cat([p.detach().flatten() for p in t.G.parameters()])
+    assert not torch.equal(ema, g) and (ema - g).abs().max() < 0.2
+
+
+def test_packing_and_conditional_models():
+    t = make(pack=4)
+    t.run(2)
+    assert t.D(torch.zeros(8, 2)).shape == (2,)
+    c = make(model="cgan", data="ring8")
+    c.run(2)
+    x, y = c.sample(16, seed=0)
+    assert x.shape == (16, 2) and y.tolist() == [i % 8 for i in range(16)]
+    with pytest.raises(ConfigError, match="needs a labelled data set"):
+        make(model="cgan", data="gaussian2d")
+
+
+def test_sample_and_fixed_samples():
+    t = make(latent_dist="uniform")
+    x1, _ = t.sample(100, seed=1)
+    x2, _ = t.sample(100, seed=1)
+    assert x1.shape == (100, 2) and torch.equal(x1, x2)
+    assert t.fixed_z.shape == (50, 2) and t.fixed_z.abs().max() <= 1
+    assert t.fixed_samples().shape == (50, 2)
+
+
+def test_custom_dataset_and_devices(tmp_path):
+    ds = build_dataset(DataOptions("moons", size=500))
+    t = Trainer(Config(**{**FAST, "data": "moons"}), dataset=ds)
+    assert len(t.data) == 500
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU is visible"):
+            resolve_device("cuda")
