@@ -83,13 +83,16 @@ def _unflat_optimizer(prefix: str, meta: dict, tensors: dict[str, torch.Tensor])
 
 def info_to_json(info: DataInfo) -> dict[str, Any]:
     return {"name": info.name, "kind": info.kind, "shape": list(info.shape),
-            "num_classes": info.num_classes, "class_names": list(info.class_names), "note": info.note}
+            "num_classes": info.num_classes, "class_names": list(info.class_names), "note": info.note,
+            "center": None if info.center is None else info.center.tolist(), "scale": info.scale}
 
 
 def info_from_json(d: dict[str, Any]) -> DataInfo:
+    center = d.get("center")
     return DataInfo(name=d["name"], kind=d["kind"], shape=tuple(d["shape"]),
                     num_classes=d.get("num_classes", 0), class_names=tuple(d.get("class_names", ())),
-                    note=d.get("note", ""))
+                    note=d.get("note", ""), scale=d.get("scale"),
+                    center=None if center is None else torch.tensor(center, dtype=torch.float32))
 
 
 def save_run(trainer: "Trainer", run_dir: str | Path) -> Path:  # noqa: F821

@@ -50,28 +50,45 @@ class ProgressBar:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from ganlab import distributed
     from ganlab.checkpoint import load_run, save_run
     from ganlab.config import parse_assignments
+    from ganlab.data import build_dataset
     from ganlab.presets import resolve_config
     from ganlab.trainer import Trainer
 
     overrides = parse_assignments(args.set)
-    for key in ("steps", "minutes", "seed", "device"):
+    for key in ("model", "steps", "minutes", "seed", "device", "progress_every"):
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
     out = Path(args.out) if args.out else None
+    cfg = None
     if args.resume:
-        trainer = load_run(args.resume, device=overrides.pop("device", None))
-        if overrides:
-            trainer.update(**overrides)
-        out = out or Path(args.resume)
+        from ganlab.checkpoint import read_config
+
+        cfg = read_config(args.resume)
     else:
         if out is None:
             raise GanlabError("train needs --out RUN_DIR (where the run is written)")
         cfg = resolve_config(args.data, args.preset, overrides)
-        trainer = Trainer(cfg)
-    if trainer.info.note:
+    # Under torchrun: join the group and train on this rank's shard (see ganlab.distributed).
+    ctx = distributed.init_from_env(overrides.get("device", cfg.device))
+    dataset = None
+    if ctx is not None:
+        cfg.validate()
+        dataset = distributed.shard(build_dataset(cfg.data_options()), ctx)
+    if args.resume:
+        trainer = load_run(args.resume, device=overrides.pop("device", None), dataset=dataset)
+        if overrides:
+            trainer.update(**overrides)
+        out = out or Path(args.resume)
+    else:
+        trainer = Trainer(cfg, dataset=dataset)
+    main_rank = ctx is None or ctx.is_main
+    if ctx is not None:
+        distributed.wrap(trainer, ctx)
+    if trainer.info.note and main_rank:
         print(f"note: {trainer.info.note}", file=sys.stderr)
     stop = {"now": False}
 
@@ -79,32 +96,61 @@ def _cmd_train(args: argparse.Namespace) -> int:
         stop["now"] = True
 
     old = signal.signal(signal.SIGINT, on_sigint)
-    bar = None if args.quiet else ProgressBar()
+    bar = None if args.quiet or not main_rank else ProgressBar()
     t0 = time.perf_counter()
     last_save = [t0]
+    grids = None
+    if main_rank and trainer.info.kind == "image" and trainer.cfg.progress_every > 0:
+        from ganlab.progress import ProgressGrids
+
+        grids = ProgressGrids(out, trainer.cfg.progress_every)
+        if trainer.step_count == 0:
+            grids.save(trainer)
 
     def progress(tr, p) -> None:
         if bar:
             bar(tr, p)
-        if args.save_every > 0 and time.perf_counter() - last_save[0] > args.save_every:
+        if main_rank and args.save_every > 0 and time.perf_counter() - last_save[0] > args.save_every:
             save_run(tr, out)
             last_save[0] = time.perf_counter()
 
+    def interrupted() -> bool:
+        return stop["now"]
+
+    should_stop, run_kw = interrupted, {}
+    if ctx is not None:
+        # The time budget is checked by the synced stop, so every rank stops at the same step.
+        budget = trainer.cfg.minutes * 60.0
+
+        def local_stop() -> bool:
+            return interrupted() or (budget > 0 and time.perf_counter() - t0 >= budget)
+
+        should_stop = distributed.synced_stop(ctx, local_stop, trainer.device)
+        run_kw = {"minutes": 0.0, "steps": (1 << 60) if budget > 0 else None}
     try:
-        trainer.run(on_progress=progress, should_stop=lambda: stop["now"])
+        trainer.run(on_progress=progress, should_stop=should_stop, on_step=grids, **run_kw)
     except DivergenceError as exc:
         if bar:
             bar.close()
-        save_run(trainer, out)
-        print(f"error: {exc}\nthe last good state is saved in {out}", file=sys.stderr)
+        if main_rank:
+            save_run(trainer, out)
+            print(f"error: {exc}\nthe last good state is saved in {out}", file=sys.stderr)
         return 3
     finally:
         signal.signal(signal.SIGINT, old)
     if bar:
         bar.close()
-    save_run(trainer, out)
+    if main_rank:
+        save_run(trainer, out)
+        if grids is not None:
+            grids.write_gifs()
+    distributed.barrier_and_close(ctx)
+    if not main_rank:
+        return 0
     summary = {"run_dir": str(out), "steps": trainer.step_count,
                "seconds": round(trainer.elapsed, 2)}
+    if ctx is not None:
+        summary["processes"] = ctx.world_size
     if trainer.history:
         summary.update({k: v for k, v in trainer.history[-1].items() if k not in ("step", "time")})
     print(json.dumps(summary))
@@ -150,7 +196,25 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     trainer = load_run(args.run_dir, device=args.device)
     metrics = trainer.evaluate(args.n, seed=args.seed)
-    print(json.dumps({"run_dir": args.run_dir, "step": trainer.step_count, **metrics}, indent=2))
+    result = {"run_dir": args.run_dir, "step": trainer.step_count, **metrics}
+    if trainer.info.kind == "image":
+        from ganlab.classifier import has_classifier
+
+        if not has_classifier(trainer.info.name):
+            result["note"] = (f"no classifier for data set {trainer.info.name!r}: classifier metrics "
+                              "(fd, score, classes, cond_acc) need one")
+        if args.parzen:
+            from ganlab.metrics.images import parzen_for_run
+
+            pz = parzen_for_run(trainer, n_samples=args.parzen_samples, seed=args.seed)
+            result.update(pz.as_metrics())
+            result["parzen_note"] = (f"Parzen-window log-likelihood (nats per image, Goodfellow et al. "
+                                     f"2014; a historical metric): {pz.n_samples} samples, sigma chosen "
+                                     f"on {pz.n_valid} validation images, {pz.n_test} {pz.note}")
+    elif args.parzen:
+        raise GanlabError("--parzen applies to image runs; this run's data set "
+                          f"{trainer.info.name!r} is made of points")
+    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -177,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a GAN headless and write a run directory")
     t.add_argument("--data", help="data set name (see `list`)")
+    t.add_argument("--model", help="model name (see `list`); with --data, picks the model's tuned preset")
     t.add_argument("--preset", help="named preset (see `list`)")
     t.add_argument("--steps", type=int, help="total training iterations of the run (with --resume: "
                    "continue up to this many)")
@@ -187,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a run (writes back to it unless --out)")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config field")
     t.add_argument("--save-every", type=float, default=60.0, help="seconds between checkpoints")
+    t.add_argument("--progress-every", type=int, metavar="N",
+                   help="image sets: save progress grids to RUN_DIR/progress every N steps (0 = never)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)
 
@@ -204,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=int, default=None, help="samples (default: the run's eval_samples)")
     e.add_argument("--seed", type=int, default=12345)
     e.add_argument("--device", default="cpu")
+    e.add_argument("--parzen", action="store_true",
+                   help="image runs: add the Parzen-window log-likelihood of Goodfellow et al. 2014 (slow)")
+    e.add_argument("--parzen-samples", type=int, default=10_000, help="generated samples for --parzen")
     e.set_defaults(func=_cmd_eval)
 
     ls = sub.add_parser("list", help="list data sets, models, losses, optimizers, presets")

@@ -20,11 +20,12 @@ from ganlab.errors import ConfigError
 ACTIVATIONS = ("relu", "leaky_relu")
 LATENT_DISTS = ("normal", "uniform")
 DEVICES = ("cpu", "auto", "cuda", "mps")
+LR_SCHEDULES = ("constant", "linear", "cosine")
 # Fields that may change between steps of a live run; the rest need a reset.
 LIVE_FIELDS = frozenset({
     "loss", "clip_value", "gp_weight", "label_smoothing", "d_l2", "d_l2_adaptive",
     "batch_size", "d_steps", "g_steps", "d_opt", "d_lr", "d_beta1", "d_beta2", "d_momentum",
-    "g_opt", "g_lr", "g_beta1", "g_beta2", "g_momentum", "ema", "steps", "eval_every",
+    "g_opt", "g_lr", "g_beta1", "g_beta2", "g_momentum", "ema", "lr_schedule", "steps", "eval_every",
     "eval_samples", "log_every", "minutes", "progress_every", "amp",
 })
 
@@ -51,6 +52,7 @@ class Config:
     leaky_slope: float = 0.2
     d_dropout: float = 0.0      # dropout after each hidden layer of D
     pack: int = 1               # PacGAN: D judges `pack` samples jointly (1 = off)
+    d_mbstd: int = 0            # minibatch-std feature in D over groups of this size (0 = off)
     # loss and regularisers
     loss: str = "ns"
     clip_value: float = 0.01    # weight clipping range of wgan
@@ -72,6 +74,7 @@ class Config:
     g_beta1: float = 0.5
     g_beta2: float = 0.999
     g_momentum: float = 0.0
+    lr_schedule: str = "constant"  # constant | linear | cosine: both lrs decay to 1% at `steps`
     ema: float = 0.0            # decay of the EMA copy of G; 0 = off
     amp: str = "off"            # off | bf16 (autocast on GPU)
     # run
@@ -155,6 +158,7 @@ class Config:
         _choice("latent_dist", self.latent_dist, LATENT_DISTS)
         _choice("device", self.device, DEVICES)
         _choice("amp", self.amp, ("off", "bf16"))
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _range("latent_dim", self.latent_dim, 1, 512)
         for name in ("g_layers", "d_layers"):
             _range(name, getattr(self, name), 0, 16)
@@ -164,6 +168,10 @@ class Config:
         _range("d_steps", self.d_steps, 1, 100)
         _range("g_steps", self.g_steps, 1, 100)
         _range("pack", self.pack, 1, 16)
+        _range("d_mbstd", self.d_mbstd, 0, 256)
+        if self.d_mbstd and self.batch_size % self.d_mbstd:
+            raise ConfigError(f"batch_size {self.batch_size} is not a multiple of d_mbstd "
+                              f"{self.d_mbstd}; use a group size that divides the batch")
         if self.batch_size % self.pack:
             raise ConfigError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}; "
                               f"use batch_size {self.batch_size - self.batch_size % self.pack or self.pack}")

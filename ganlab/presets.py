@@ -1,7 +1,8 @@
 """Named presets: sets of Config fields, and each data set's tuned default.
 
-`resolve_config` layers, lowest first: Config defaults < the data set's default
-preset < the named preset < an explicit data set < `--set` overrides.
+`resolve_config` layers, lowest first: Config defaults < the default preset of
+the (data set, model) pair, else of the data set < the named preset < an
+explicit data set < `--set` overrides.
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class Preset:
 PRESETS: Registry[Preset] = Registry("preset")
 # data set -> the preset `train --data NAME` uses when no --preset is given.
 DATA_DEFAULTS: dict[str, str] = {}
+# (data set, model) -> the model's tuned preset for `train --data NAME --model M`;
+# takes precedence over DATA_DEFAULTS.
+MODEL_DEFAULTS: dict[tuple[str, str], str] = {}
 
 
 def register(name: str, description: str, default_for: tuple[str, ...] = (), **settings: Any) -> None:
@@ -38,8 +42,10 @@ def resolve_config(data: str | None = None, preset: str | None = None,
     cfg = Config()
     named = PRESETS.get(preset) if preset else None
     target = data or (named.settings.get("data") if named else None) or cfg.data
-    if target in DATA_DEFAULTS:
-        cfg.update(PRESETS.get(DATA_DEFAULTS[target]).settings)
+    model = (overrides or {}).get("model") or (named.settings.get("model") if named else None)
+    default = MODEL_DEFAULTS.get((target, model)) or DATA_DEFAULTS.get(target)
+    if default:
+        cfg.update(PRESETS.get(default).settings)
     if named:
         cfg.update(named.settings)
     if data:
@@ -66,3 +72,52 @@ register("shapes", "default for the 2-D / 3-D shapes and user points",
          **{**_TOY, "latent_dim": 8, "steps": 5000})
 register("collapse", "a plain GAN that collapses onto a few modes of ring8 (mode-collapse demo)",
          data="ring8", **{**_TOY, "latent_dim": 2, "d_lr": 1e-3, "g_lr": 1e-3, "steps": 3000})
+
+
+# --- image presets -----------------------------------------------------------
+# The seed architectures with settings tuned for a 2-minute CPU run on the
+# 10,000-image MNIST split (see docs/benchmarks.md); they are also each model's
+# default on Fashion-MNIST and image folders.
+_IMAGE_SETS = ("mnist", "fashion_mnist", "image_folder")
+_IMAGE = dict(data="mnist", latent_dim=100, loss="ns", label_smoothing=0.1, d_opt="adam",
+              g_opt="adam", d_beta1=0.5, g_beta1=0.5, d_beta2=0.999, g_beta2=0.999,
+              n_fixed=100, log_every=50, eval_every=1000, eval_samples=2500, progress_every=500)
+_MLP = dict(g_layers=1, g_width=128, d_layers=1, d_width=128, activation="leaky_relu", leaky_slope=0.2)
+_DCGAN = dict(g_width=32, d_width=32, leaky_slope=0.2)
+
+
+def _image_preset(name: str, model: str, description: str, default_for: tuple[str, ...] = (),
+                  **settings: object) -> None:
+    register(name, description, default_for=default_for, model=model, **{**_IMAGE, **settings})
+    for data in _IMAGE_SETS:
+        MODEL_DEFAULTS[(data, model)] = name
+
+
+_image_preset("mnist_mlp", "mlp", "the seed MLP GAN on MNIST: z(100) -> 128 -> 784 tanh; D 784 -> 128 -> 1",
+              default_for=("mnist", "fashion_mnist"),
+              **_MLP, batch_size=64, d_lr=2e-4, g_lr=2e-4, steps=30000)
+_image_preset("mnist_cgan", "cgan", "the seed conditional MLP GAN (Mirza & Osindero 2014) on MNIST",
+              **_MLP, batch_size=64, d_lr=2e-4, g_lr=2e-4, steps=30000)
+_image_preset("mnist_dcgan", "dcgan", "the seed DCGAN on MNIST (28 px: ConvT k7 bottom, 64 / 32 channels)",
+              default_for=("image_folder",),
+              **_DCGAN, batch_size=64, d_lr=2e-4, g_lr=2e-4, steps=3000)
+_image_preset("mnist_cdcgan", "cdcgan", "a conditional DCGAN on MNIST (one-hot joined to z and to D's input)",
+              **_DCGAN, batch_size=64, d_lr=2e-4, g_lr=2e-4, steps=3000)
+
+
+# --- latent lab presets --------------------------------------------------------
+# Base settings of the latent lab's comparisons (ganlab/lab_presets.py says which
+# setting the runs differ in). Frequent metric rows: the lab's charts are live.
+_LAB = dict(_TOY, eval_every=100, eval_samples=2500, log_every=10, ema=0.0, seed=0, steps=2000)
+
+# The Gaussian lessons use the least-squares loss: with it every run whose latent
+# space is big enough matches the covariance within a few hundred steps (the
+# non-saturating loss took thousands), so what remains different is the latent.
+register("lab-latent-2d", "latent lab base: a 2-D Gaussian, small MLPs, LSGAN (runs differ in latent_dim)",
+         **{**_LAB, "data": "gaussian2d", "g_width": 64, "d_width": 64, "latent_dim": 2, "loss": "lsgan"})
+register("lab-latent-3d", "latent lab base: a 3-D Gaussian, small MLPs, LSGAN (runs differ in latent_dim)",
+         **{**_LAB, "data": "gaussian3d", "g_width": 64, "d_width": 64, "latent_dim": 3, "loss": "lsgan"})
+register("lab-collapse", "latent lab base: ring8 with D 10x slower than G, where a plain GAN "
+         "collapses onto one mode (Metz et al. 2017's set-up)",
+         **{**_LAB, "data": "ring8", "g_layers": 2, "d_layers": 2, "latent_dim": 2,
+            "d_lr": 1e-4, "g_lr": 1e-3})

@@ -224,7 +224,7 @@ def g_gradients(trainer: Trainer, points: np.ndarray, real: np.ndarray | None = 
     return _numpy(-grad * len(x))
 
 
-def frame(trainer: Trainer, res: int = 64, ema: bool = False) -> Frame:
+def frame(trainer: Trainer, res: int = 48, ema: bool = False) -> Frame:
     """A `Frame` of the run now: fixed-noise fakes and D's surface over the view box."""
     box = view_box(trainer)
     return Frame(step=trainer.step_count, fake=fake_points(trainer, ema=ema),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -60,6 +61,21 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError("device 'mps' was asked for but Apple's MPS is not available; "
                           "use device=auto or device=cpu")
     return torch.device(name)
+
+
+def lr_factor(cfg: Config, step: int) -> float:
+    """The learning-rate multiplier of `cfg.lr_schedule` at iteration `step`.
+
+    Decaying the step size late in training lets G settle onto the modes instead
+    of orbiting them, which sharpens samples (more high-quality points). Linear and
+    cosine schedules both end at 1% of the base rate at `cfg.steps` and stay there.
+    """
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    frac = min(step / max(cfg.steps, 1), 1.0)
+    if cfg.lr_schedule == "linear":
+        return 1.0 - 0.99 * frac
+    return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 
 @dataclass
@@ -291,6 +307,8 @@ class Trainer:
         """
         t0 = time.perf_counter()
         cfg = self.cfg
+        if cfg.lr_schedule != "constant":
+            self._apply_schedule()
         if d:
             for i in range(cfg.d_steps):
                 self.last["d_loss"] = self.d_step(keep_fake=g and i == cfg.d_steps - 1)
@@ -304,6 +322,13 @@ class Trainer:
         self.elapsed += time.perf_counter() - t0
         self._record()
         return dict(self.last)
+
+    def _apply_schedule(self) -> None:
+        """Scale both learning rates by the schedule's factor for this step."""
+        factor = lr_factor(self.cfg, self.step_count)
+        for opt, lr in ((self.opt_d, self.cfg.d_lr), (self.opt_g, self.cfg.g_lr)):
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
 
     def _record(self) -> None:
         acc = self._acc

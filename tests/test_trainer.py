@@ -179,3 +179,32 @@ def test_custom_dataset_and_devices(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA GPU is visible"):
             resolve_device("cuda")
+
+
+def test_points_are_standardised_inside_the_models():
+    t = make(data="grid25")
+    info = t.info
+    # grid25: centre 0, RMS per axis sqrt(mean({16, 4, 0, 4, 16})) = sqrt(8)
+    assert info.scale == pytest.approx(8 ** 0.5, rel=0.02)
+    assert info.center.abs().max() < 0.05
+    assert torch.equal(t.G.center, info.center) and t.G.scale.item() == pytest.approx(info.scale)
+    # G's raw output u lands at u * scale + center; D undoes it
+    with torch.no_grad():
+        u = t.G.net(torch.zeros(1, 2))
+        assert torch.allclose(t.G(torch.zeros(1, 2)), u * info.scale + info.center)
+        x = torch.tensor([[4.0, -2.0]])
+        raw = t.D.net((x - info.center) / info.scale).squeeze(1)
+        assert torch.allclose(t.D(x), raw)
+    assert "center" in dict(t.G.named_buffers()) and "center" not in dict(t.G.named_parameters())
+
+
+@pytest.mark.parametrize("schedule,mid,end", [("linear", 1 - 0.99 * 0.5, 0.01),
+                                              ("cosine", 0.01 + 0.99 * 0.5, 0.01)])
+def test_lr_schedules(schedule, mid, end):
+    t = make(lr_schedule=schedule, steps=10, d_lr=0.1, g_lr=0.2)
+    t.run(5)
+    t.step()  # the schedule is applied at the start of a step, for step_count = 5
+    assert t.opt_d.param_groups[0]["lr"] == pytest.approx(0.1 * mid)
+    assert t.opt_g.param_groups[0]["lr"] == pytest.approx(0.2 * mid)
+    t.run(20)
+    assert t.opt_d.param_groups[0]["lr"] == pytest.approx(0.1 * end)

@@ -21,6 +21,8 @@ class DataInfo:
     sigma: the per-mode standard deviation of mixture sets (for the HQ protocol).
     mean, cov: the true parameters of a single-Gaussian set, else None.
     bounds: (D, 2) min/max of a view box that frames the data (points only).
+    center, scale: (D,) and a scalar such that (x - center) / scale has zero mean
+        and unit RMS per axis (points only); models work in those units.
     note: a sentence the UI / CLI should show (e.g. "only the test split is present").
     """
 
@@ -34,6 +36,8 @@ class DataInfo:
     mean: torch.Tensor | None = None
     cov: torch.Tensor | None = None
     bounds: torch.Tensor | None = None
+    center: torch.Tensor | None = None
+    scale: float | None = None
     note: str = ""
 
     @property

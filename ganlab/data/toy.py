@@ -39,6 +39,14 @@ MAX_FILE_POINTS = 1_000_000
 MIN_FILE_POINTS = 10
 
 
+def _standardise(ds: Dataset) -> Dataset:
+    """Record the centre and the isotropic scale (RMS per axis) of the points."""
+    x = ds.x[:50000].double()
+    ds.info.center = x.mean(0).float()
+    ds.info.scale = float(x.std(0).pow(2).mean().sqrt())
+    return ds
+
+
 def _rng(opts: DataOptions) -> torch.Generator:
     return torch.Generator().manual_seed(opts.seed)
 
@@ -72,7 +80,7 @@ def _mixture(name: str, opts: DataOptions, means: torch.Tensor, sigmas: torch.Te
     info = DataInfo(name=name, kind="points", shape=(means.shape[1],), num_classes=len(means),
                     modes=means.clone(),
                     sigma=sigma, bounds=bounds)
-    return Dataset(x.float(), info, y=k)
+    return _standardise(Dataset(x.float(), info, y=k))
 
 
 @DATASETS.register("ring8", help="8 Gaussians on the unit circle, sigma 0.01")
@@ -121,7 +129,7 @@ def _gaussian(name: str, dim: int, opts: DataOptions) -> Dataset:
     bounds = torch.stack([mean - half, mean + half], dim=1).float()
     info = DataInfo(name=name, kind="points", shape=(dim,), mean=mean.float(), cov=cov.float(),
                     bounds=bounds)
-    return Dataset(x.float(), info)
+    return _standardise(Dataset(x.float(), info))
 
 
 @DATASETS.register("gaussian2d", help="one 2-D Gaussian, random mean and full covariance from the seed")
@@ -136,7 +144,7 @@ def gaussian3d(opts: DataOptions) -> Dataset:
 
 def _shape(name: str, x: torch.Tensor) -> Dataset:
     info = DataInfo(name=name, kind="points", shape=(x.shape[1],), bounds=_frame(x))
-    return Dataset(x.float().contiguous(), info)
+    return _standardise(Dataset(x.float().contiguous(), info))
 
 
 @DATASETS.register("line", help="a noisy line segment from (-1,-0.5) to (1,0.5)")

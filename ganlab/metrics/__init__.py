@@ -1,4 +1,13 @@
 """Quality metrics for generated samples (re-exports only)."""
+from ganlab.metrics.images import (
+    ParzenResult,
+    classifier_score,
+    image_metrics,
+    metrics_from_samples,
+    parzen_estimate,
+    parzen_for_run,
+    parzen_log_likelihood,
+)
 from ganlab.metrics.toy import (
     DEFAULT_MIN_COUNT,
     HQ_THRESHOLD_STD,
@@ -18,6 +27,13 @@ from ganlab.metrics.toy import (
 )
 
 __all__ = [
+    "ParzenResult",
+    "classifier_score",
+    "image_metrics",
+    "metrics_from_samples",
+    "parzen_estimate",
+    "parzen_for_run",
+    "parzen_log_likelihood",
     "DEFAULT_MIN_COUNT",
     "HQ_THRESHOLD_STD",
     "KL_EPS",

@@ -35,10 +35,12 @@ def build_models(cfg: "Config", info: DataInfo) -> tuple[nn.Module, nn.Module]:
 
 def _mlp(cfg: "Config", info: DataInfo, gen: torch.Generator, num_classes: int) -> tuple[nn.Module, nn.Module]:
     image = info.kind == "image"
+    units = {} if image else {"center": info.center, "scale": info.scale}
     g = MLPGenerator(cfg.latent_dim, info.shape, cfg.g_layers, cfg.g_width, cfg.activation,
-                     cfg.leaky_slope, num_classes=num_classes, out_tanh=image)
+                     cfg.leaky_slope, num_classes=num_classes, out_tanh=image, **units)
     d = MLPDiscriminator(info.shape, cfg.d_layers, cfg.d_width, cfg.activation, cfg.leaky_slope,
-                         cfg.d_dropout, num_classes=num_classes, pack=cfg.pack)
+                         cfg.d_dropout, num_classes=num_classes, pack=cfg.pack,
+                         mbstd=cfg.d_mbstd, **units)
     init_default(g, gen)
     init_default(d, gen)
     return g, d

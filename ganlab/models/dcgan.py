@@ -18,7 +18,9 @@ g_layers / d_layers do not apply to these models.
 Choices the seed leaves open: convolutions followed by BatchNorm have no bias
 (BN's shift replaces it); the others have one. G's hidden activation is ReLU,
 D's is LeakyReLU(leaky_slope), as in the DCGAN paper. Weights use the DCGAN
-init N(0, 0.02) (BN scales N(1, 0.02)).
+init N(0, 0.02) (BN scales N(1, 0.02)). G's bottom layer (from a 1 x 1 input)
+and D's top layer (a kernel as large as its input) are computed as the matrix
+products they are (`BottomConvT`, `TopConv`): same parameters, faster on CPUs.
 
 Stabilisers: `d_dropout` adds seeded dropout after each of D's hidden
 activations; `pack` > 1 (PacGAN) stacks `pack` samples along the channel axis.
@@ -59,6 +61,35 @@ def layout(side: int) -> tuple[int, int]:
                       f"(28, 32, 64, ...); got {side} px: set image_size to 28, 32 or 64")
 
 
+class BottomConvT(nn.ConvTranspose2d):
+    """G's first layer, a transposed convolution of a 1 x 1 input (stride 1, padding 0).
+
+    It computes out[n, o, i, j] = sum_c z[n, c] w[c, o, i, j]: one matrix product,
+    which the CPU runs several times faster than the generic transposed
+    convolution kernel. Same parameters (and state_dict) as nn.ConvTranspose2d.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-2:] != (1, 1) or self.padding != (0, 0) or self.stride != (1, 1):
+            return super().forward(x)
+        y = F.linear(x.flatten(1), self.weight.flatten(1).t())
+        y = y.view(x.shape[0], self.out_channels, *self.kernel_size)
+        return y if self.bias is None else y + self.bias[:, None, None]
+
+
+class TopConv(nn.Conv2d):
+    """D's last layer, a convolution whose kernel covers the whole (padding 0) input.
+
+    Then out[n, o] = sum_{c,i,j} x[n, c, i, j] w[o, c, i, j] + b[o]: one matrix
+    product (faster on the CPU). Same parameters (and state_dict) as nn.Conv2d.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-2:] != self.kernel_size or self.padding != (0, 0):
+            return super().forward(x)
+        return F.linear(x.flatten(1), self.weight.flatten(1), self.bias)[:, :, None, None]
+
+
 def _image_shape(info: DataInfo, model: str) -> tuple[int, int]:
     """(channels, side) of an image data set, or ConfigError."""
     if info.kind != "image" or len(info.shape) != 3 or info.shape[1] != info.shape[2]:
@@ -78,7 +109,7 @@ class DCGANGenerator(nn.Module):
         channels, side = shape[0], shape[1]
         bottom, n = layout(side)
         ch = width * 2 ** (n - 1)
-        mods: list[nn.Module] = [nn.ConvTranspose2d(latent_dim + num_classes, ch, bottom, 1, 0, bias=False),
+        mods: list[nn.Module] = [BottomConvT(latent_dim + num_classes, ch, bottom, 1, 0, bias=False),
                                  nn.BatchNorm2d(ch), nn.ReLU()]
         for _ in range(n - 1):
             mods += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU()]
@@ -110,7 +141,7 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(n - 1):
             mods += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch * 2), *act()]
             ch *= 2
-        mods.append(nn.Conv2d(ch, 1, bottom, 1, 0))
+        mods.append(TopConv(ch, 1, bottom, 1, 0))
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:

@@ -1,0 +1,393 @@
+"""Latent-space tools of the latent explorer: directions, paths, truncation, rendering, neighbours.
+
+Works on any `ganlab.pretrained.PretrainedGenerator` (our bundled progressive GANs
+and the published pytorch_GAN_zoo ones alike); latents are float tensors (N, d).
+
+- GANSpace directions (Härkönen et al. 2020): PCA of early activations of G over
+  many random latents, each principal component mapped back to a direction in z
+  by least-squares regression of z on the PCA coordinates.
+- Interpolation between keyframe latents, linear (lerp) or spherical (slerp).
+- Truncation of latents, seeded latent draws.
+- `ImageCache`: renders only the latents it has not seen, in one batched forward,
+  so an interpolation of 30 frames is one wait and revisiting a slider position
+  is free.
+- Nearest real training image (L2 in pixel space), to show a model is not copying.
+- Bundled models (assets/pgan/) and uploads (written to a temporary directory,
+  loaded with the restricted loader, deleted).
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+import ganlab
+from ganlab.errors import ConfigError
+from ganlab.models.pgan import pixel_norm
+from ganlab.pretrained import PretrainedGenerator, load_generator
+
+BUNDLED_DIR = Path(ganlab.__file__).resolve().parents[1] / "assets" / "pgan"
+# Bundled model -> the data set it was trained on (for the nearest-real-image view).
+BUNDLED_DATA = {"mnist-32": "mnist", "fashion-32": "fashion_mnist"}
+MAX_UPLOAD_BYTES = 600 << 20
+UPLOAD_SUFFIXES = (".pth", ".safetensors", ".json")
+INTERPOLATIONS = ("slerp", "lerp")
+
+
+# --- models ---------------------------------------------------------------------
+
+def bundled_models(folder: Path | None = None) -> dict[str, Path]:
+    """Name -> .safetensors path of every generator shipped in `folder` (default assets/pgan/)."""
+    folder = folder or BUNDLED_DIR
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors")) if p.with_suffix(".json").is_file()}
+
+
+def load_bundled(name: str, folder: Path | None = None) -> PretrainedGenerator:
+    """A bundled generator by name ("mnist-32", "fashion-32")."""
+    models = bundled_models(folder)
+    if name not in models:
+        raise ConfigError(f"no bundled model {name!r}; bundled: {', '.join(models) or 'none'} "
+                          "(train them with scripts/train_pgan_assets.py)")
+    return load_generator(models[name])
+
+
+def load_upload(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_BYTES) -> PretrainedGenerator:
+    """Uploaded files [(name, content)] -> a loaded generator; nothing stays on disk.
+
+    Accepts one zoo `.pth`, or a ganlab `NAME.safetensors` + `NAME.json` pair. The
+    files are written to a temporary directory, parsed by `load_generator` (no
+    pickled code runs) and removed before returning.
+    """
+    if not files:
+        raise ConfigError("no file uploaded; upload a pytorch_GAN_zoo .pth, or a ganlab "
+                          "NAME.safetensors together with its NAME.json")
+    total = sum(len(data) for _, data in files)
+    if total > max_bytes:
+        raise ConfigError(f"the upload is {total / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit; "
+                          "use a smaller checkpoint")
+    names = [Path(name).name for name, _ in files]
+    bad = [n for n in names if Path(n).suffix.lower() not in UPLOAD_SUFFIXES]
+    if bad:
+        raise ConfigError(f"cannot read {', '.join(bad)}; upload a .pth (pytorch_GAN_zoo) or a "
+                          ".safetensors + .json pair (ganlab)")
+    pth = [n for n in names if n.lower().endswith(".pth")]
+    weights = [n for n in names if n.lower().endswith(".safetensors")]
+    if len(pth) + len(weights) != 1:
+        raise ConfigError(f"upload exactly one model: one .pth, or one .safetensors with its .json "
+                          f"(got {', '.join(names)})")
+    with tempfile.TemporaryDirectory(prefix="ganlab-upload-") as tmp:
+        for name, (_, data) in zip(names, files):
+            (Path(tmp) / name).write_bytes(data)
+        target = Path(tmp) / (pth or weights)[0]
+        gen = load_generator(target)
+    gen.source = Path((pth or weights)[0])  # the temporary copy is gone
+    return gen
+
+
+# --- latents ----------------------------------------------------------------------
+
+def random_latents(latent_dim: int, n: int, seed: int) -> Tensor:
+    """(n, latent_dim) standard-normal latents from `seed` (same seed, same latents)."""
+    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+
+
+def truncate(z: Tensor, threshold: float | None) -> Tensor:
+    """Clip every coordinate of z (N, d) to [-threshold, threshold]; None = unchanged.
+
+    Progressive GANs divide z by its RMS (pixel norm), so scaling z changes nothing;
+    the truncation trick (Brock et al. 2019) instead removes the rare extreme
+    coordinates, trading variety for typical, cleaner samples. Clipping rather
+    than resampling keeps a slider continuous.
+    """
+    if threshold is None:
+        return z
+    if not threshold > 0:
+        raise ConfigError(f"the truncation threshold must be positive, got {threshold}")
+    return z.clamp(-threshold, threshold)
+
+
+def edit_latent(z0: Tensor, directions: Directions | None = None, amounts: Sequence[float] = (),
+                threshold: float | None = None) -> Tensor:
+    """The explorer's current latent: z0 (d,) moved along the principal directions by
+    `amounts` (in sigmas), then truncated -> (d,)."""
+    z = z0.float()
+    if directions is not None and len(amounts):
+        z = z + directions.offset(amounts)
+    return truncate(z, threshold)
+
+
+def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """Straight line: a, b (d,), t (T,) in [0, 1] -> (T, d)."""
+    t = t.to(a.dtype).unsqueeze(1)
+    return (1 - t) * a + t * b
+
+
+def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """Great-circle path from a to b (d,), t (T,) -> (T, d) (Shoemake 1985; White 2016 for GANs).
+
+    A d-dimensional standard-normal latent lies near the sphere of radius sqrt(d);
+    the midpoint of a straight line between two such latents has norm about
+    sqrt(d / 2), a region G never saw during training. Slerp rotates from a to b at
+    constant angular speed and interpolates the norm, so every frame is a typical
+    latent (and, for pixel-normalised G, the picture changes at an even pace).
+    """
+    t = t.to(a.dtype).unsqueeze(1)
+    na, nb = a.norm(), b.norm()
+    cos = torch.dot(a / na, b / nb).clamp(-1.0, 1.0)
+    omega = torch.arccos(cos)
+    if float(torch.sin(omega)) < 1e-6:  # (anti)parallel: the great circle is undefined
+        return lerp(a, b, t.squeeze(1))
+    direction = (torch.sin((1 - t) * omega) * a / na + torch.sin(t * omega) * b / nb) / torch.sin(omega)
+    return direction * ((1 - t) * na + t * nb)
+
+
+def keyframe_path(keys: Tensor, frames: int, mode: str = "slerp") -> Tensor:
+    """keys (K, d), K >= 2 -> (frames, d) through every key in order, first and last included.
+
+    Frames are spread evenly over the K - 1 segments.
+    """
+    if mode not in INTERPOLATIONS:
+        raise ConfigError(f"unknown interpolation {mode!r}; use one of {', '.join(INTERPOLATIONS)}")
+    k = keys.shape[0]
+    if keys.dim() != 2 or k < 2:
+        raise ConfigError(f"an interpolation needs at least 2 keyframe latents, got {k if keys.dim() == 2 else 0}")
+    if frames < k:
+        raise ConfigError(f"{frames} frames cannot show {k} keyframes; use at least {k} frames")
+    s = torch.linspace(0.0, k - 1, frames, dtype=torch.float64)
+    seg = s.floor().long().clamp(max=k - 2)
+    t = s - seg
+    path = lerp if mode == "lerp" else slerp
+    out = torch.empty(frames, keys.shape[1], dtype=keys.dtype)
+    for i in range(k - 1):
+        rows = seg == i
+        if bool(rows.any()):
+            out[rows] = path(keys[i], keys[i + 1], t[rows])
+    return out
+
+
+# --- GANSpace directions ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Directions:
+    """Principal directions of a generator's early features, mapped into z.
+
+    vectors (K, d): moving z by 1 * vectors[k] moves the k-th PCA coordinate of the
+    features by about one unit; sigma (K,): std of that coordinate over random
+    latents (a slider of s "sigmas" adds s * sigma[k] * vectors[k] to z);
+    explained (K,): fraction of the feature variance of each component.
+    """
+
+    vectors: Tensor
+    sigma: Tensor
+    explained: Tensor
+
+    def offset(self, amounts: Sequence[float]) -> Tensor:
+        """Slider values in sigmas (<= K of them) -> latent offset (d,)."""
+        a = torch.tensor(list(amounts), dtype=self.vectors.dtype)
+        k = a.numel()
+        if k > self.vectors.shape[0]:
+            raise ConfigError(f"{k} slider values for {self.vectors.shape[0]} directions")
+        return (a * self.sigma[:k]) @ self.vectors[:k]
+
+
+@torch.no_grad()
+def early_features(gen: PretrainedGenerator, z: Tensor) -> Tensor:
+    """z (N, d) -> the 4x4 feature maps of G's first convolution, flattened (N, 16 * depth0).
+
+    Only the first two layers run, so this is cheap even for 512x512 generators.
+    """
+    g = gen.module
+    device = gen.device
+    x = z.to(device, torch.float32)
+    x = pixel_norm(x) if g.pixel_norm else x
+    x = F.leaky_relu(g.format_layer(x), g.leaky).view(x.shape[0], -1, 4, 4)
+    x = pixel_norm(x) if g.pixel_norm else x
+    return g.conv0(x).flatten(1).double().cpu()
+
+
+def _top_components(feats: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Centred feats (N, F) -> (components (k, F) unit rows, variances (F or N,) all, descending)."""
+    n, f = feats.shape
+    if f <= n:
+        var, vec = torch.linalg.eigh(feats.T @ feats / (n - 1))
+        var, vec = var.flip(0), vec.flip(1)
+        comps = vec[:, :k].T
+    else:  # fewer samples than features: the Gram matrix is the smaller problem
+        var, vec = torch.linalg.eigh(feats @ feats.T / (n - 1))
+        var, vec = var.flip(0), vec.flip(1)
+        comps = (feats.T @ vec[:, :k]).T
+        comps = comps / comps.norm(dim=1, keepdim=True)
+    # Eigenvectors have no sign: make each direction's largest entry positive, for stable sliders.
+    sign = torch.sign(comps.gather(1, comps.abs().argmax(1, keepdim=True)))
+    return comps * sign, var.clamp_min(0)
+
+
+_DIRECTIONS: "weakref.WeakKeyDictionary[PretrainedGenerator, dict]" = weakref.WeakKeyDictionary()
+
+
+def ganspace(gen: PretrainedGenerator, k: int = 8, n: int = 2048, seed: int = 0) -> Directions:
+    """The top-k GANSpace directions of `gen` from n seeded random latents (cached per generator)."""
+    if not 1 <= k < n:
+        raise ConfigError(f"need 1 <= k < n for PCA, got k={k}, n={n}")
+    memo = _DIRECTIONS.setdefault(gen, {})
+    if (k, n, seed) in memo:
+        return memo[(k, n, seed)]
+    z = random_latents(gen.latent_dim, n, seed).double()
+    feats = torch.cat([early_features(gen, z[i:i + 512]) for i in range(0, n, 512)])
+    feats = feats - feats.mean(0)
+    comps, var = _top_components(feats, k)
+    coords = feats @ comps.T  # (n, k) PCA coordinates
+    # Least squares z ~ coords @ vectors: the change of z that moves each coordinate by one unit.
+    vectors = torch.linalg.lstsq(coords, z).solution  # (k, d)
+    result = Directions(vectors=vectors.float(), sigma=coords.std(0).float(),
+                        explained=(var[:k] / var.sum()).float())
+    memo[(k, n, seed)] = result
+    return result
+
+
+# --- rendering --------------------------------------------------------------------------
+
+class ImageCache:
+    """Images of latents already rendered by one generator (least recently used dropped).
+
+    `render(z)` runs the generator once, batched, on the rows it has not seen.
+    """
+
+    def __init__(self, gen: PretrainedGenerator, capacity: int = 512, batch_size: int = 64) -> None:
+        self.gen = gen
+        self.capacity = capacity
+        self.batch_size = batch_size
+        self._images: OrderedDict[bytes, Tensor] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def render(self, z: Tensor) -> Tensor:
+        """z (N, d) -> raw images (N, C, R, R) float32 on the CPU."""
+        z = z.detach().to("cpu", torch.float32).contiguous()
+        keys = [row.numpy().tobytes() for row in z]
+        unique = list(dict.fromkeys(keys))
+        missing = [i for i, key in enumerate(unique) if key not in self._images]
+        if missing:
+            rows = torch.stack([torch.frombuffer(bytearray(unique[i]), dtype=torch.float32) for i in missing])
+            images = self.gen(rows, batch_size=self.batch_size)
+            for i, image in zip(missing, images):
+                self._images[unique[i]] = image
+        out = []
+        for key in keys:
+            self._images.move_to_end(key)
+            out.append(self._images[key])
+        while len(self._images) > self.capacity:
+            self._images.popitem(last=False)
+        return torch.stack(out)
+
+
+_CACHES: "weakref.WeakKeyDictionary[PretrainedGenerator, ImageCache]" = weakref.WeakKeyDictionary()
+
+
+def image_cache(gen: PretrainedGenerator) -> ImageCache:
+    """The shared ImageCache of a generator (created on first use)."""
+    if gen not in _CACHES:
+        _CACHES[gen] = ImageCache(gen)
+    return _CACHES[gen]
+
+
+def render(gen: PretrainedGenerator, z: Tensor) -> Tensor:
+    """z (N, d) -> raw images (N, C, R, R), through the generator's shared cache."""
+    return image_cache(gen).render(z)
+
+
+def interpolation_frames(gen: PretrainedGenerator, keys: Tensor, frames: int,
+                         mode: str = "slerp") -> Tensor:
+    """Keyframe latents (K, d) -> frames (frames, C, R, R), rendered in one batched pass."""
+    return render(gen, keyframe_path(keys, frames, mode))
+
+
+def display_images(images: Tensor, min_side: int = 128) -> Tensor:
+    """Raw images (N, C, R, R) -> uint8 (N, C, S, S), S >= min_side, each pixel an s x s block
+    (nearest neighbour: small images stay crisp instead of blurred by the browser)."""
+    from ganlab.imageio import to_uint8
+
+    x = to_uint8(images)
+    factor = max(1, math.ceil(min_side / x.shape[-1]))
+    return x.repeat_interleave(factor, -1).repeat_interleave(factor, -2) if factor > 1 else x
+
+
+# --- nearest real image ------------------------------------------------------------------
+
+class NearestIndex:
+    """Training images prepared for repeated nearest-neighbour queries (L2 in pixel space).
+
+    data: (N, C, S, S) uint8 (or float in [-1, 1]). The images are kept as float32
+    (N, C*S*S) in [-1, 1] with their squared norms, so a query is one matrix product
+    (about 10 ms for 60,000 images at 32x32 on one core) instead of a conversion of
+    the whole set per query.
+    """
+
+    def __init__(self, data: Tensor, chunk: int = 8192) -> None:
+        self.shape = tuple(data.shape[1:])
+        self.chunk = chunk
+        flat = torch.empty(data.shape[0], math.prod(self.shape))
+        for start in range(0, data.shape[0], chunk):
+            block = data[start:start + chunk].cpu()
+            block = block.float().mul_(2.0 / 255.0).sub_(1.0) if block.dtype == torch.uint8 else block.float()
+            flat[start:start + chunk] = block.flatten(1)
+        self.flat = flat
+        self.sq = flat.square().sum(1)
+
+    def __len__(self) -> int:
+        return self.flat.shape[0]
+
+    def query(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """images (M, C, H, W) float in [-1, 1] (clipped to it; resized to S, bilinear,
+        antialiased) -> (index (M,) int64, L2 distance (M,) float32)."""
+        c, side = self.shape[0], self.shape[-1]
+        if images.shape[1] != c:
+            raise ConfigError(f"generated images have {images.shape[1]} channel(s) but the data has "
+                              f"{c}; compare with a data set of the same kind")
+        x = images.detach().float().cpu().clamp(-1, 1)
+        if x.shape[-1] != side:
+            x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
+        x = x.flatten(1)
+        x_sq = x.square().sum(1, keepdim=True)
+        best_d = torch.full((x.shape[0],), math.inf)
+        best_i = torch.zeros(x.shape[0], dtype=torch.int64)
+        for start in range(0, len(self), self.chunk):
+            d2 = x_sq - 2.0 * x @ self.flat[start:start + self.chunk].T + self.sq[start:start + self.chunk]
+            d, i = d2.min(1)
+            better = d < best_d
+            best_d = torch.where(better, d, best_d)
+            best_i = torch.where(better, i + start, best_i)
+        return best_i, best_d.clamp_min(0).sqrt()
+
+
+def nearest_real(images: Tensor, data: Tensor) -> tuple[Tensor, Tensor]:
+    """One-off query: nearest image of `data` (N, C, S, S) to each of images (M, C, H, W).
+
+    See `NearestIndex` (build one to query the same data repeatedly).
+    """
+    return NearestIndex(data).query(images)
+
+
+def training_images(data: str, image_size: int = 32) -> Tensor:
+    """The uint8 images (N, 1, S, S) a bundled model was trained on (same split rule as training)."""
+    from ganlab.data import build_dataset
+    from ganlab.data.base import DataOptions
+
+    return build_dataset(DataOptions(name=data, image_size=image_size, channels=1)).x
+
+
+__all__ = ["BUNDLED_DATA", "BUNDLED_DIR", "Directions", "ImageCache", "INTERPOLATIONS", "MAX_UPLOAD_BYTES", "NearestIndex",
+           "bundled_models", "display_images", "early_features", "edit_latent", "ganspace", "image_cache", "interpolation_frames",
+           "keyframe_path", "lerp", "load_bundled", "load_upload", "nearest_real", "random_latents", "render", "slerp",
+           "training_images", "truncate"]

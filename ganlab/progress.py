@@ -1,0 +1,116 @@
+"""Progress grids of an image GAN during training, kept in the run directory.
+
+Every `every` steps (`Config.progress_every`) `ProgressGrids` writes
+  progress/fixed_<step>.png    G on the first `n` latents of the run's fixed noise
+                               batch (the same latents at every step);
+  progress/classes_<step>.png  conditional models: a classes x samples grid, row k
+                               made with class k, column j with latent j (the same
+                               latents in every row, so a column keeps its style);
+and `write_gifs` turns the frames found in the folder into progress/fixed.gif
+(and classes.gif), so a resumed run's animation covers the whole run.
+
+Grids use the EMA generator when there is one, in eval mode and without
+gradients: drawing them changes no state and no random stream of the run, so a
+run with grids gives the same numbers as one without.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from ganlab.checkpoint import _atomic_write
+from ganlab.imageio import make_grid, save_gif, save_png
+
+if TYPE_CHECKING:
+    from ganlab.trainer import Trainer
+
+FOLDER = "progress"
+
+
+@torch.no_grad()
+def _generate(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
+    """G (EMA if any) in eval mode on z (N, latent), y (N,) -> images (N, C, S, S) on the CPU."""
+    g = trainer.G_ema if trainer.G_ema is not None else trainer.G
+    was = g.training
+    g.eval()
+    try:
+        return g(z.to(trainer.device), None if y is None else y.to(trainer.device)).float().cpu()
+    finally:
+        g.train(was)
+
+
+def fixed_grid(trainer: "Trainer", n: int = 64) -> Tensor:
+    """G on the first n fixed latents -> one uint8 image (C, H', W'), ceil(sqrt(n)) per row."""
+    n = min(n, trainer.fixed_z.shape[0])
+    y = None if trainer.fixed_y is None else trainer.fixed_y[:n]
+    return make_grid(_generate(trainer, trainer.fixed_z[:n], y), nrow=math.ceil(math.sqrt(n)))
+
+
+def class_grid(trainer: "Trainer", per_class: int = 10) -> Tensor:
+    """Conditional G: K rows (classes) x per_class columns (fixed latents) -> uint8 (C, H', W')."""
+    k = trainer.num_classes
+    if not k:
+        raise ValueError("class_grid needs a conditional model (num_classes > 0)")
+    per_class = min(per_class, trainer.fixed_z.shape[0])
+    z = trainer.fixed_z[:per_class].repeat(k, 1)
+    y = torch.arange(k).repeat_interleave(per_class)
+    return make_grid(_generate(trainer, z, y), nrow=per_class)
+
+
+class ProgressGrids:
+    """An `on_step` hook for `Trainer.run`: saves grids every `every` steps into run_dir/progress."""
+
+    def __init__(self, run_dir: str | Path, every: int, n: int = 64, per_class: int = 10) -> None:
+        self.folder = Path(run_dir) / FOLDER
+        self.every, self.n, self.per_class = every, n, per_class
+
+    def __call__(self, trainer: "Trainer") -> None:
+        if self.every > 0 and trainer.step_count % self.every == 0:
+            self.save(trainer)
+
+    def save(self, trainer: "Trainer") -> list[Path]:
+        """Write the grids of the current step; returns their paths."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        s = trainer.step_count
+        grids = {"fixed": fixed_grid(trainer, self.n)}
+        if trainer.num_classes:
+            grids["classes"] = class_grid(trainer, self.per_class)
+        paths = []
+        for kind, grid in grids.items():
+            path = self.folder / f"{kind}_{s:07d}.png"
+            _atomic_write(path, lambda p, g=grid: save_png(g, p))
+            paths.append(path)
+        return paths
+
+    def frames(self, kind: str = "fixed") -> list[Path]:
+        """The saved frames of one kind ("fixed" or "classes"), in step order."""
+        return sorted(self.folder.glob(f"{kind}_*.png"))
+
+    def write_gifs(self, fps: float = 4.0) -> list[Path]:
+        """progress/fixed.gif (and classes.gif) from every frame in the folder; returns the GIFs written."""
+        out = []
+        for kind in ("fixed", "classes"):
+            frames = self.frames(kind)
+            if not frames:
+                continue
+            images = [read_png(p) for p in frames]
+            shape = images[-1].shape
+            # A resumed run with other grid settings may have frames of another size: skip those.
+            images = [im for im in images if im.shape == shape]
+            path = self.folder / f"{kind}.gif"
+            _atomic_write(path, lambda p, ims=images: save_gif(ims, p, fps=fps))
+            out.append(path)
+        return out
+
+
+def read_png(path: Path) -> Tensor:
+    """A grey or RGB PNG -> uint8 (C, H, W)."""
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("L" if im.mode == "L" else "RGB"))
+    return torch.from_numpy(a[None].copy() if a.ndim == 2 else a.transpose(2, 0, 1).copy())

@@ -1,0 +1,262 @@
+"""Gaussian playground: train a small GAN on 2-D / 3-D points and watch it learn, live.
+
+Widgets -> a Config (also in the URL) -> a Trainer advanced by this session's
+background runner -> views drawn from the engine's probes (`ganlab.probe`).
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from ganlab import probe
+from ganlab.config import LIVE_FIELDS
+from ganlab.errors import GanlabError
+from ganlab.presets import PRESETS, resolve_config
+from ui import controls, exports, state, views
+from ui.live_plot import live_plot
+from ui.runner import Runner, session_runner
+from ui.sketch import stroke_points
+from ui.userpoints import build_trainer, read_upload
+
+st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="wide")
+
+GROUPS = controls.toy_controls()
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
+REDRAW_SECONDS = 0.1          # the live view's refresh period (and a chunk's pacing)
+SKETCH_BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]], dtype=np.float32)
+ss = st.session_state
+
+
+# --- settings: the URL on a session's first visit, then the widgets ------------------
+if "pg.cfg" not in ss:
+    first, problems = state.config_from_query(st.query_params.to_dict(), resolve_config("ring8"),
+                                              controls.url_check(GROUPS))
+    if state.POINTS_PARAM in st.query_params:
+        try:
+            ss["pg.points"] = state.decode_points(st.query_params[state.POINTS_PARAM])
+        except GanlabError as exc:
+            problems.append(str(exc))
+    ss["pg.cfg"], ss["pg.url_problems"] = first, problems
+    ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
+    controls.load(first, GROUPS)
+else:
+    controls.load(ss["pg.cfg"], GROUPS, missing_only=True)
+
+
+def load_preset() -> None:
+    name = ss["pg.preset"]
+    keep_data = None if "data" in PRESETS.get(name).settings else ss["cfg.data"]
+    controls.load(resolve_config(data=keep_data, preset=name), GROUPS)
+    ss["pg.restart"] = True
+
+
+def set_points(points: np.ndarray | None) -> None:
+    ss["pg.points"] = points
+    ss["pg.points_rev"] += 1
+
+
+def clear_drawing() -> None:
+    ss["pg.draw_token"] += 1
+    set_points(None)
+
+
+with st.sidebar:
+    st.header("Settings")
+    toy_presets = [n for n in PRESETS.names()
+                   if PRESETS.get(n).settings.get("data", "ring8") in controls.point_sets()]
+    st.selectbox("Preset", toy_presets, key="pg.preset", help="tuned starting points and demos")
+    st.caption(PRESETS.help(ss["pg.preset"]))
+    st.button("Load preset", on_click=load_preset, key="pg.load_preset",
+              help="replaces every setting and restarts the run")
+    for group, group_controls in GROUPS.items():
+        with st.expander(group, expanded=group in ("Data", "Loss and regularisation")):
+            for control in group_controls:
+                controls.draw(control)
+    st.caption("The URL holds every setting and the seed: copy it to share this experiment.")
+
+cfg = controls.read(GROUPS)
+ss["pg.cfg"] = cfg
+
+st.title("Gaussian playground")
+for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
+    st.warning(problem)
+
+# --- your own points ---------------------------------------------------------------
+if cfg.data == "points_file":
+    source = st.radio("Your points", ["draw", "upload"], horizontal=True, key="pg.source")
+    if source == "upload":
+        upload = st.file_uploader("A CSV (x, y[, z] per row) or NPY array of shape (N, 2|3)",
+                                  type=["csv", "txt", "npy"], key="pg.upload")
+        if upload is not None and ss.get("pg.upload_id") != upload.file_id:
+            ss["pg.upload_id"], ss["pg.upload_error"] = upload.file_id, None
+            try:
+                set_points(read_upload(upload.name, upload.getvalue()))
+            except GanlabError as exc:
+                ss["pg.upload_error"] = str(exc)
+        if upload is not None and ss.get("pg.upload_error"):
+            st.error(ss["pg.upload_error"])
+    else:
+        drawn = ss.get("pg.points")
+        strokes = live_plot(views.sketch_view(SKETCH_BOX, drawn), key="pg.canvas", height=420,
+                            draw_token=ss["pg.draw_token"], meta={"view": "sketch"})
+        fresh = strokes and strokes.get("token") == ss["pg.draw_token"]  # not from before a clear
+        if fresh and strokes["strokes"] != ss.get("pg.strokes"):
+            ss["pg.strokes"] = strokes["strokes"]
+            set_points(stroke_points(strokes["strokes"], seed=cfg.seed))
+        st.button("Clear drawing", on_click=clear_drawing, key="pg.clear")
+    count = 0 if ss.get("pg.points") is None else len(ss["pg.points"])
+    st.caption(f"{count} points")
+points = ss.get("pg.points") if cfg.data == "points_file" else None
+
+
+# --- the run: built once, then rebuilt or updated live as the settings change --------
+def build():
+    trainer = build_trainer(cfg, points)
+    ss["pg.built_rev"] = ss["pg.points_rev"]
+    ss["pg.real"] = probe.real_points(trainer, 1000)
+    return trainer
+
+
+try:
+    runner: Runner = session_runner("pg.runner", build, capture=probe.frame, capture_every=25,
+                                    max_frames=240, chunk_seconds=REDRAW_SECONDS)
+except GanlabError as exc:
+    st.error(str(exc))
+    st.stop()
+
+with runner.hold() as trainer:
+    running_cfg = trainer.cfg
+changes = {k: v for k, v in cfg.diff(running_cfg).items() if k != "data_path"}
+restart = ss.pop("pg.restart", False) or ss["pg.built_rev"] != ss["pg.points_rev"]
+try:
+    if restart or any(k not in LIVE_FIELDS for k in changes):
+        runner.reset(build())
+    elif changes:
+        with runner.hold() as trainer:
+            trainer.update(**changes)
+except GanlabError as exc:
+    st.error(f"{exc} (the run goes on with the previous settings)")
+
+query = state.config_to_query(cfg)
+if points is not None and (encoded := state.encode_points(points)):
+    query[state.POINTS_PARAM] = encoded
+if query != st.query_params.to_dict():
+    st.query_params.from_dict(query)
+
+
+# --- controls ----------------------------------------------------------------------------
+def single_step(d: bool, g: bool) -> None:
+    try:
+        runner.step_once(lambda t: t.step(d=d, g=g))
+    except GanlabError:
+        pass  # kept in runner.error, shown below
+
+
+def reset_run() -> None:
+    runner.pause()
+    ss["pg.restart"] = True
+
+
+ss["pg.shown_playing"] = runner.playing
+
+
+# --- the live part: controls and views, redrawn every REDRAW_SECONDS while playing -------
+# Transport buttons live inside the fragment: a click on Pause reruns only the
+# fragment (its callback runs first), not the whole page with its sidebar.
+@st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
+def live_view() -> None:
+    if ss.get("pg.restart"):
+        st.rerun()  # Reset was clicked: the page rebuilds the run
+    cols = st.columns([1, 1, 1, 1, 1, 3])
+    # The button does what its label says (not a toggle): a click delivered twice
+    # (rerun requests coalesce while the view refreshes) must not undo itself.
+    cols[0].button("Pause" if runner.playing else "Play", key="pg.play",
+                   on_click=runner.pause if runner.playing else runner.play,
+                   icon=":material/pause:" if runner.playing else ":material/play_arrow:",
+                   type="primary", width="stretch")
+    cols[1].button("Step D", on_click=single_step, args=(True, False), key="pg.step_d",
+                   width="stretch", help="one update of the discriminator only")
+    cols[2].button("Step G", on_click=single_step, args=(False, True), key="pg.step_g",
+                   width="stretch", help="one update of the generator only")
+    cols[3].button("Step D+G", on_click=single_step, args=(True, True), key="pg.step_dg",
+                   width="stretch", help="one iteration: d_steps D updates, then g_steps G updates")
+    cols[4].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
+                   help="start over at step 0")
+    speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, value=10,
+                                  key="pg.speed")
+    if speed == "max":
+        runner.set_speed(50, 0.0)
+    else:
+        runner.set_speed(int(speed), REDRAW_SECONDS)
+
+    opts = st.columns([2, 1, 1, 1, 1])
+    view = opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view")
+    show_surface = opts[1].checkbox("D heat map", value=True, key="pg.surface")
+    show_manifold = opts[2].checkbox("G manifold", value=False, key="pg.manifold",
+                                     help="G applied to a grid of latent points")
+    show_arrows = opts[3].checkbox("Gradient arrows", value=False, key="pg.arrows",
+                                   help="where G's loss pushes each fake point")
+    use_ema = opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0,
+                               help="show the averaged G (used by the metrics) instead of G itself")
+    scrub = st.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
+                      key="pg.scrub", help="100% = live")
+    real = ss["pg.real"]
+    ema = use_ema and cfg.ema > 0
+    with runner.hold() as trainer:
+        kind = probe.surface_kind(trainer.cfg.loss)
+        frames = runner.frames() if scrub < 100 else []
+        live = not frames
+        if live:
+            frame = probe.frame(trainer, ema=ema)
+        else:
+            target = scrub / 100 * frames[-1][0]
+            frame = min(frames, key=lambda f: abs(f[0] - target))[1]
+        extras = {
+            "manifold": probe.manifold(trainer, ema=ema) if show_manifold and live else None,
+            "arrows": probe.g_gradients(trainer, frame.fake) if show_arrows and live else None,
+        }
+        if view == "3-D" and frame.box.shape[0] == 2:
+            extras["real_z"] = probe.d_scores(trainer, real)
+            extras["fake_z"] = probe.d_scores(trainer, frame.fake)
+        history = list(trainer.history)
+        last = dict(trainer.last)
+    surface = frame.surface if show_surface else None
+    srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
+    label = "P(real)" if kind == "probability" else "D score"
+    revision = f"{cfg.data}-{ss['pg.built_rev']}"
+    if view == "2-D":
+        fig = views.view_2d(frame.box, real, frame.fake, surface=surface, surface_range=srange,
+                            surface_label=label, manifold=extras["manifold"], arrows=extras["arrows"],
+                            title=f"step {frame.step}", uirevision=revision)
+    else:
+        fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface, surface_range=srange,
+                            surface_label=label, real_z=extras.get("real_z"),
+                            fake_z=extras.get("fake_z"), uirevision=revision)
+    live_plot(fig, key=f"pg.view.{view}", height=560, meta={"step": frame.step, "view": view})
+    st.caption(f"step {frame.step}{'' if live else ' (history)'} · "
+               f"{runner.steps_per_second:.0f} steps/s · "
+               f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
+    if runner.error:
+        st.error(runner.error)
+    live_plot(views.charts(history, None if live else frame.step), key="pg.charts", height=280)
+    if runner.playing != ss["pg.shown_playing"]:
+        st.rerun()  # playing changed (a click, or the run diverged): the page's refresh period too
+
+
+live_view()
+
+
+# --- exports: made when clicked (Streamlit calls these in another thread) ----------------
+real_points = ss["pg.real"]
+with st.expander("Export"):
+    ex = st.columns(4)
+    ex[0].download_button("PNG of the view", partial(exports.png_now, runner, real_points),
+                          "ganlab-view.png", "image/png", key="pg.png")
+    ex[1].download_button("GIF of the run", partial(exports.gif_recorded, runner, real_points),
+                          "ganlab-run.gif", "image/gif", key="pg.gif")
+    ex[2].download_button("CSV of the metrics", partial(exports.csv_now, runner),
+                          "ganlab-history.csv", "text/csv", key="pg.csv")
+    ex[3].download_button("Checkpoint (zip)", partial(exports.checkpoint_now, runner, points),
+                          "ganlab-run.zip", "application/zip", key="pg.ckpt")

@@ -1,0 +1,332 @@
+"""Latent lab: train GANs side by side and see what the latent dimension and the set-up do to diversity.
+
+Widgets -> a base Config + the setting the runs differ in (both in the URL) ->
+`ganlab.multirun.side_by_side` (one batched computation when the runs share
+shapes) advanced by this session's background runner -> one live scatter per
+run, shared charts per metric and the collapse detector's verdict in words.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ganlab import probe
+from ganlab.errors import GanlabError
+from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid
+from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
+from ganlab.multirun import SideBySide, side_by_side
+from ganlab.render import rasterise, to_chw
+from ui import controls, exports, state, views
+from ui.live_plot import encode, live_plot
+from ui.runner import Runner, session_runner
+
+st.set_page_config(page_title="Latent lab", page_icon="🧬", layout="wide")
+
+DEFAULT_PRESET = "latent-sweep"
+SPEEDS = (1, 2, 5, 10, 20, 50, "max")
+REDRAW_SECONDS = 0.2
+VARY_PARAM, VALUES_PARAM, LAB_PARAM = "vary", "values", "lab"
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+# (history key, chart title); a chart appears when some run records the key.
+CHARTS = (("d_loss", "D loss"), ("g_loss", "G loss"), ("modes_captured", "modes captured"),
+          ("hq_pct", "% high quality"), ("max_mode_mass", "mass on the biggest mode"),
+          ("kl", "KL on a grid (nats)"), ("js", "JS on a grid (bits)"), ("w2", "2-Wasserstein to the data"),
+          ("local_dim", "local dimension"), ("eig1", "smallest covariance eigenvalue"))
+ss = st.session_state
+
+
+def lab_groups() -> dict[str, list[controls.Control]]:
+    """The playground's controls, minus user points (the lab compares runs on the toy sets)."""
+    groups = controls.toy_controls()
+    data = groups["Data"][0]
+    groups["Data"][0] = dataclasses.replace(data, options=tuple(o for o in data.options if o != "points_file"))
+    return groups
+
+
+GROUPS = lab_groups()
+
+
+def load_lab_preset(name: str) -> None:
+    base, vary, values = preset_runs(name)
+    controls.load(base, GROUPS)
+    ss["lab.vary"], ss["lab.values"] = vary, ", ".join(map(str, values))
+
+
+# --- settings: the URL on a session's first visit, then the widgets ------------------------
+if "lab.base" not in ss:
+    params = st.query_params.to_dict()
+    vary, values = params.pop(VARY_PARAM, None), params.pop(VALUES_PARAM, None)
+    lab = params.pop(LAB_PARAM, DEFAULT_PRESET)
+    problems: list[str] = []
+    if lab not in LAB_PRESETS:
+        problems.append(f"URL parameter lab={lab!r} is ignored: {LAB_PRESETS.unknown_message(lab)}")
+        lab = DEFAULT_PRESET
+    default, default_vary, default_values = preset_runs(lab)
+    if LAB_PARAM in st.query_params and lab in LAB_PRESETS:
+        params.setdefault(state.PRESET_PARAM, LAB_PRESETS.get(lab).base)  # fields apply on top of it
+    base, url_problems = state.config_from_query(params, default, controls.url_check(GROUPS))
+    if vary not in VARY_FIELDS:
+        if vary is not None:
+            problems.append(f"URL parameter vary={vary!r} is ignored: choose one of {', '.join(VARY_FIELDS)}")
+        vary = default_vary
+    controls.load(base, GROUPS)
+    ss["lab.vary"] = vary
+    ss["lab.values"] = values or ", ".join(map(str, default_values))
+    ss["lab.url_problems"] = problems + url_problems
+    ss["lab.preset"] = lab
+else:
+    controls.load(ss["lab.base"], GROUPS, missing_only=True)
+    for key in ("lab.vary", "lab.values", "lab.preset"):  # widgets forgotten on another page
+        ss.setdefault(key, ss[f"{key}.kept"])
+
+
+def on_load_preset() -> None:
+    load_lab_preset(ss["lab.preset"])
+
+
+with st.sidebar:
+    st.header("Comparison")
+    st.selectbox("Lesson (preset)", LAB_PRESETS.names(), key="lab.preset",
+                 format_func=lambda n: LAB_PRESETS.get(n).description)
+    st.caption(LAB_PRESETS.get(ss["lab.preset"]).lesson)
+    st.button("Load lesson", on_click=on_load_preset, key="lab.load",
+              help="replaces every setting and restarts the runs")
+    st.selectbox("Runs differ in", list(VARY_FIELDS), key="lab.vary", format_func=VARY_FIELDS.get)
+    st.text_input("Values, one run each (comma separated)", key="lab.values",
+                  help="e.g. 1, 2, 8, 100 for the latent dimension; ns, wgan-gp for the loss")
+    st.caption(f"Every setting below but {VARY_FIELDS[ss['lab.vary']]} (set by the values above) is "
+               "shared by all runs: same data, same seed.")
+    for group, group_controls in GROUPS.items():
+        with st.expander(group, expanded=group == "Data"):
+            for control in group_controls:
+                controls.draw(control)
+
+base = controls.read(GROUPS)
+ss["lab.base"] = base
+for key in ("lab.vary", "lab.values", "lab.preset"):
+    ss[f"{key}.kept"] = ss[key]
+
+st.title("Latent lab")
+st.markdown("Several GANs train **side by side** on the same data from the same seed, differing "
+            f"in one setting: **{VARY_FIELDS[ss['lab.vary']]}**. Watch how it changes the diversity "
+            "of the samples.")
+for problem in ss["lab.url_problems"]:
+    st.warning(problem)
+
+try:
+    cfgs, labels = lab_configs(base, ss["lab.vary"], parse_values(ss["lab.vary"], ss["lab.values"]))
+except GanlabError as exc:
+    st.error(str(exc))
+    st.stop()
+
+query = {**state.config_to_query(base), VARY_PARAM: ss["lab.vary"], VALUES_PARAM: ss["lab.values"]}
+if query != st.query_params.to_dict():
+    st.query_params.from_dict(query)
+
+
+# --- the runs: rebuilt whenever the comparison changes ---------------------------------------
+def signature() -> list[Any]:
+    return [labels, [c.to_dict() for c in cfgs]]
+
+
+def build() -> SideBySide:
+    model = side_by_side(cfgs, labels)
+    ss["lab.sig"], ss["lab.rev"] = signature(), ss.get("lab.rev", 0) + 1
+    ss["lab.real"], ss["lab.box"] = probe.real_points(model, 1000), probe.view_box(model)
+    return model
+
+
+def capture(model: SideBySide) -> list[np.ndarray]:
+    """A frame: each run's G on its fixed noise batch (what the scatters show)."""
+    return [x.numpy() for x in model.fixed_samples()]
+
+
+try:
+    runner: Runner = session_runner("lab.runner", build, capture=capture, capture_every=10,
+                                    max_frames=120, chunk_seconds=REDRAW_SECONDS)
+    if ss.pop("lab.restart", False) or ss["lab.sig"] != signature():
+        runner.reset(build())
+except GanlabError as exc:
+    st.error(str(exc))
+    st.stop()
+
+with runner.hold() as model:
+    batched, k = model.batched, model.k
+st.caption(f"{k} runs, trained as one batched computation" if batched else
+           f"{k} runs, trained one after the other (their shapes differ, so they cannot share a batch)")
+
+
+# --- controls ----------------------------------------------------------------------------------
+def toggle_play() -> None:
+    if runner.playing:
+        runner.pause()
+    else:
+        runner.play()
+
+
+def single_step(d: bool, g: bool) -> None:
+    try:
+        runner.step_once(lambda m: m.step(d=d, g=g))
+    except GanlabError:
+        pass  # kept in runner.error, shown below
+
+
+def reset_runs() -> None:
+    runner.pause()
+    ss["lab.restart"] = True
+
+
+cols = st.columns([1, 1, 1, 1, 1, 3])
+cols[0].button("⏸ Pause" if runner.playing else "▶ Play", on_click=toggle_play, key="lab.play",
+               type="primary", width="stretch")
+cols[1].button("Step D", on_click=single_step, args=(True, False), width="stretch", key="lab.step_d")
+cols[2].button("Step G", on_click=single_step, args=(False, True), width="stretch", key="lab.step_g")
+cols[3].button("Step D+G", on_click=single_step, args=(True, True), width="stretch", key="lab.step")
+cols[4].button("Reset", on_click=reset_runs, width="stretch", key="lab.reset")
+speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="lab.speed")
+if speed == "max":
+    runner.set_speed(50, 0.0)
+else:
+    runner.set_speed(int(speed), REDRAW_SECONDS)
+ss["lab.shown_playing"] = runner.playing
+
+
+# --- figures (layout only: every number comes from the engine) ---------------------------------
+def comparison_charts(histories: Sequence[Sequence[dict]], names: Sequence[str],
+                      real: dict[str, float], marker: int | None) -> dict[str, Any]:
+    """One panel per metric, one line per run (same colour as its scatter title); the
+    data's own local dimension / smallest eigenvalue dashed; `marker` a dotted step."""
+    panels = [(key, title) for key, title in CHARTS if any(key in r for h in histories for r in h)]
+    cols_n = 3
+    rows_n = max(1, math.ceil(len(panels) / cols_n))
+    data: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {"uirevision": "lab-charts", "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
+                              "legend": {"orientation": "h", "y": 1.06}, "annotations": [], "shapes": []}
+    for p, (key, title) in enumerate(panels):
+        ax = "" if p == 0 else str(p + 1)
+        r, c = divmod(p, cols_n)
+        x0, y1 = c / cols_n + 0.03, 1 - r / rows_n - 0.06
+        layout["xaxis" + ax] = {"domain": [x0, x0 + 1 / cols_n - 0.06], "anchor": "y" + ax}
+        layout["yaxis" + ax] = {"domain": [y1 - 1 / rows_n + 0.1, y1], "anchor": "x" + ax}
+        layout["annotations"].append({"text": title, "x": x0 + 0.5 / cols_n - 0.03, "y": y1 + 0.04,
+                                      "xref": "paper", "yref": "paper", "showarrow": False})
+        for i, (hist, name) in enumerate(zip(histories, names)):
+            pts = [(row["step"], row[key]) for row in hist if key in row and math.isfinite(row[key])]
+            if pts:
+                xy = np.array(pts, dtype=np.float64)
+                data.append({"type": "scatter", "mode": "lines", "name": name, "legendgroup": name,
+                             "showlegend": p == 0, "x": encode(xy[:, 0]), "y": encode(xy[:, 1]),
+                             "line": {"color": COLOURS[i % len(COLOURS)]}, "xaxis": "x" + ax, "yaxis": "y" + ax})
+        if key in ("local_dim", "eig1") and key in real:  # the data's own value, dashed
+            layout["shapes"].append({"type": "line", "xref": "x" + ax + " domain", "yref": "y" + ax,
+                                     "x0": 0, "x1": 1, "y0": real[key], "y1": real[key],
+                                     "line": {"color": "black", "dash": "dash", "width": 1}})
+        if marker is not None:  # the history scrubber's step
+            layout["shapes"].append({"type": "line", "xref": "x" + ax, "yref": "y" + ax + " domain",
+                                     "x0": marker, "x1": marker, "y0": 0, "y1": 1,
+                                     "line": {"color": "grey", "dash": "dot", "width": 1}})
+    return {"data": data, "layout": layout}
+
+
+def verdict(diagnosis: Any, diverged: str | None, name: str) -> None:
+    if diverged:
+        st.error(f"**{name}** stopped: {diverged}")
+    elif diagnosis.collapsed:
+        st.warning(f"**{name}**: {diagnosis.summary}")
+    elif diagnosis.status == "ok":
+        st.success(f"**{name}**: {diagnosis.summary}")
+    else:
+        st.info(f"**{name}**: {diagnosis.summary}")
+
+
+# --- the live part ---------------------------------------------------------------------------------
+@st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
+def live_view() -> None:
+    scrub = st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%",
+                      key="lab.scrub", help="100% = live")
+    real, box = ss["lab.real"], ss["lab.box"]
+    frames = runner.frames() if scrub < 100 else []
+    with runner.hold() as m:
+        if frames:
+            target = scrub / 100 * frames[-1][0]
+            step, fakes = min(frames, key=lambda f: abs(f[0] - target))
+        else:
+            step, fakes = m.step_count, capture(m)
+        histories = [list(h) for h in m.histories]
+        verdicts, diverged, last = m.diagnoses(), list(m.diverged), [dict(x) for x in m.last]
+        reference = m.reference()
+    per_row = min(len(labels), 4)
+    for start in range(0, len(labels), per_row):
+        columns = st.columns(per_row)
+        for i in range(start, min(start + per_row, len(labels))):
+            with columns[i - start]:
+                st.markdown(f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span> **{labels[i]}**",
+                            unsafe_allow_html=True)
+                revision = f"lab-{ss['lab.rev']}-{i}"
+                if box.shape[0] == 2:
+                    fig = views.view_2d(box, real, fakes[i], title=f"step {step}", uirevision=revision)
+                else:
+                    fig = views.view_3d(box, real, fakes[i], uirevision=revision)
+                live_plot(fig, key=f"lab.view.{i}", height=340, meta={"step": step, "run": i})
+                verdict(verdicts[i], diverged[i], labels[i])
+    st.caption(f"step {step}{'' if not frames else ' (history)'} · {runner.steps_per_second:.0f} steps/s · "
+               + " · ".join(f"{n}: D {x['d_loss']:.3f} G {x['g_loss']:.3f}" for n, x in zip(labels, last)))
+    if runner.error:
+        st.error(runner.error)
+    live_plot(comparison_charts(histories, labels, reference, step if frames else None),
+              key="lab.charts", height=560)
+    eig_keys = sorted(k for k in reference if k.startswith("eig"))
+    rows = [{"run": "real data", **{k: reference[k] for k in eig_keys}, "local_dim": reference["local_dim"]}]
+    for name, hist in zip(labels, histories):
+        scored = [r for r in hist if "js" in r]
+        if scored:
+            rows.append({"run": name, **{k: scored[-1].get(k) for k in eig_keys + ["local_dim"]}})
+    st.markdown("**Covariance eigenvalues of the samples** (ascending) against the data's: a latent "
+                "space with fewer dimensions than the data leaves some near zero.")
+    st.dataframe(rows, hide_index=True)
+    if runner.playing != ss["lab.shown_playing"]:
+        st.rerun()  # the runs paused themselves: refresh the buttons
+
+
+live_view()
+
+
+# --- exports: the comparison as PNG / GIF / CSV ------------------------------------------------------
+# Made when clicked, in a server thread outside this script run: no st.session_state
+# in there, so what they need is bound here.
+real_points, view_box = ss["lab.real"], ss["lab.box"]
+
+
+def _tiles(fakes: Sequence[np.ndarray], step: int, size: int) -> torch.Tensor:
+    images = [to_chw(rasterise(view_box, real=real_points, fake=f, size=size, caption=f"{name} - step {step}"))
+              for f, name in zip(fakes, labels)]
+    return make_grid(torch.stack(images), nrow=min(len(images), 4), padding=4, pad_value=255)
+
+
+def _png() -> bytes:
+    with runner.hold() as m:
+        return grid_to_png_bytes(_tiles(capture(m), m.step_count, 360))
+
+
+def _gif() -> bytes:
+    frames = runner.frames()
+    pick = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), 60)).round().astype(int))
+    return gif_bytes([_tiles(frames[j][1], frames[j][0], 240) for j in pick], fps=8.0)
+
+
+def _csv() -> str:
+    with runner.hold() as m:
+        return exports.history_csv([{**row, "run": name} for name, h in zip(labels, m.histories) for row in h])
+
+
+with st.expander("Export the comparison"):
+    ex = st.columns(3)
+    ex[0].download_button("PNG of the runs", _png, "latent-lab.png", "image/png", key="lab.png")
+    ex[1].download_button("GIF of the runs", _gif, "latent-lab.gif", "image/gif", key="lab.gif")
+    ex[2].download_button("CSV of the metrics", _csv, "latent-lab.csv", "text/csv", key="lab.csv")
+    st.caption("3-D data is drawn in the PNG / GIF from its first two axes.")

@@ -1,0 +1,234 @@
+"""Measure how the Gaussian playground feels in a real browser, and print the figures.
+
+    python scripts/measure_playground.py [--seconds 15] [--speed 20] [--sessions 10]
+
+Starts `streamlit run app.py` on a free port (or uses --url), opens the playground in
+headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 fake +
+1,000 real points and D's heat map, and reports:
+- redraws/s: redraws of the 2-D view that showed a new training step, per second;
+- training steps/s: steps the view's step counter advanced per second;
+- pause latency: from the click on Pause to the last redraw with new points
+  (the view redraws every 0.1 s, so this is accurate to about 0.1 s);
+- N sessions at once: each one trains, a reset in one leaves the others alone,
+  and the server's thread count returns to its idle value after they close.
+Every figure comes from the browser's own redraw log (`window.ganlabLivePlot`).
+Not a test: no thresholds, the numbers depend on the machine and its load.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+from playwright.sync_api import Browser, Frame, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOG = "() => window.ganlabLivePlot.log.slice()"
+
+
+def start_server() -> tuple[str, subprocess.Popen]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=tempfile.TemporaryFile(), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                return url, proc
+        except OSError:
+            time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit("streamlit did not start within 60 s")
+
+
+def threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
+
+
+def runner_threads(pid: int) -> int:
+    """The server's training threads (ui.runner gives them this OS name)."""
+    count = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            count += (task / "comm").read_text().strip() == "ganlab-runner"
+        except OSError:
+            pass
+    return count
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 60.0) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError("condition not met")
+
+
+def open_page(browser: Browser, url: str, speed: str) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(url + "/Gaussian_playground")
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=90_000)
+    if speed != "10":
+        # The speed select-slider: focus its thumb and step with the keyboard.
+        thumb = page.get_by_role("slider").first
+        thumb.focus()
+        options = ["1", "2", "5", "10", "20", "50", "100", "max"]
+        key = "ArrowRight" if options.index(speed) > 3 else "ArrowLeft"
+        for _ in range(abs(options.index(speed) - 3)):
+            thumb.press(key)
+        time.sleep(1.0)
+    return page
+
+
+def view(page: Page) -> Frame:
+    def find() -> Frame | None:
+        for f in page.frames:
+            try:
+                if f.evaluate("() => document.body && document.body.dataset.view === '2-D'"):
+                    return f
+            except Exception:
+                pass
+        return None
+    return wait_for(find)
+
+
+def now_ms(page: Page) -> float:
+    return page.evaluate("() => Date.now()")
+
+
+def changes(log: list[list[Any]], t0: float, t1: float) -> list[list[Any]]:
+    """Redraws within [t0, t1] that showed a step different from the redraw before."""
+    out, prev = [], None
+    for t, step in log:
+        if step != prev and t0 <= t <= t1 and prev is not None:
+            out.append([t, step])
+        prev = step
+    return out
+
+
+def measure_rate(page: Page, seconds: float) -> dict[str, float]:
+    page.get_by_role("button", name="Play", exact=True).click()
+    frame = view(page)
+    time.sleep(3.0)  # warm up
+    t0 = now_ms(page)
+    time.sleep(seconds)
+    t1 = now_ms(page)
+    seen = changes(frame.evaluate(LOG), t0, t1)
+    steps = (seen[-1][1] - seen[0][1]) / ((seen[-1][0] - seen[0][0]) / 1000) if len(seen) > 1 else 0.0
+    return {"redraws_per_s": len(seen) / ((t1 - t0) / 1000), "train_steps_per_s": steps}
+
+
+def measure_pause(page: Page, repeats: int) -> list[float]:
+    frame = view(page)
+    out = []
+    for _ in range(repeats):
+        if not page.get_by_role("button", name="Pause", exact=True).is_visible():
+            page.get_by_role("button", name="Play", exact=True).click()
+            time.sleep(2.0)
+        t_click = now_ms(page)
+        page.get_by_role("button", name="Pause", exact=True).click()
+        time.sleep(2.0)
+        moved = changes(frame.evaluate(LOG), t_click, now_ms(page))
+        out.append((moved[-1][0] - t_click) / 1000 if moved else 0.0)
+    return out
+
+
+def shown_step(page: Page) -> int:
+    return int(view(page).evaluate("() => Number(document.body.dataset.step)"))
+
+
+def measure_sessions(browser: Browser, url: str, pid: int, n: int) -> dict[str, Any]:
+    warm = [open_page(browser, url, "10") for _ in range(n)]
+    for p in warm:
+        view(p)
+        p.context.close()
+    time.sleep(3.0)
+    idle = threads(pid)
+    pages = [open_page(browser, url, "10") for _ in range(n)]
+    for p in pages:
+        p.get_by_role("button", name="Play", exact=True).click()
+    time.sleep(10.0)
+    first = [shown_step(p) for p in pages]
+    peak, training = threads(pid), runner_threads(pid)
+    pages[0].get_by_role("button", name="Reset", exact=True).click()
+    wait_for(lambda: shown_step(pages[0]) == 0, 30)
+    time.sleep(3.0)
+    later = [shown_step(p) for p in pages]
+    others_kept = all(b > a for a, b in zip(first[1:], later[1:]))
+    for p in pages:
+        p.context.close()
+    t_close = time.monotonic()
+    wait_for(lambda: runner_threads(pid) == 0, 30)
+    stopped = round(time.monotonic() - t_close, 1)
+    try:  # the total also counts the web server's worker pool, which grows and shrinks
+        wait_for(lambda: threads(pid) <= idle, 30)
+        back = round(time.monotonic() - t_close, 1)
+    except TimeoutError:
+        back = None
+    return {"sessions": n, "all_trained": all(s > 0 for s in first), "steps_after_10s": first,
+            "reset_isolated": others_kept and later[0] < first[0],
+            "training_threads_while_playing": training, "training_threads_after_close": runner_threads(pid),
+            "seconds_until_training_threads_stopped": stopped, "threads_idle": idle,
+            "threads_training": peak, "threads_after_close": threads(pid),
+            "seconds_back_to_idle_thread_count": back}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="an app already running (default: start one)")
+    ap.add_argument("--seconds", type=float, default=15.0, help="length of the rate measurement")
+    ap.add_argument("--speed", default="20", help="training steps per redraw: 1 2 5 10 20 50 100 max")
+    ap.add_argument("--pauses", type=int, default=5, help="pause clicks to time")
+    ap.add_argument("--sessions", type=int, default=10, help="concurrent sessions (0 = skip)")
+    args = ap.parse_args(argv)
+    exe = os.environ.get("GANLAB_CHROMIUM", "/usr/bin/chromium")
+    if not Path(exe).is_file():
+        exe = shutil.which("chromium") or exe
+    url, proc = (args.url, None) if args.url else start_server()
+    result: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_1m_before": os.getloadavg()[0]}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            page = open_page(browser, url, args.speed)
+            result.update(measure_rate(page, args.seconds), speed=args.speed)
+            pauses = measure_pause(page, args.pauses)
+            result.update(pause_latency_s_median=statistics.median(pauses),
+                          pause_latency_s_max=max(pauses), pause_latency_s=pauses)
+            page.context.close()
+            if args.sessions and proc is not None:
+                result["concurrent"] = measure_sessions(browser, url, proc.pid, args.sessions)
+            browser.close()
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(20)
+    result["load_avg_1m_after"] = os.getloadavg()[0]
+    for key, value in result.items():
+        print(f"{key}: {json.dumps(value) if not isinstance(value, float) else round(value, 3)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

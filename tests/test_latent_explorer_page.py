@@ -1,0 +1,111 @@
+"""The latent explorer page (AppTest): bundled model, sliders, samples, interpolation, upload."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from ganlab import explore
+from ganlab.models.pgan import Generator, PGANConfig
+from ganlab.pretrained import save_generator
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "4_Latent_explorer.py")
+LATENT = 8
+
+
+def tiny_generator(seed: int) -> Generator:
+    cfg = PGANConfig(latent_dim=LATENT, depth_scale0=8, depth_other_scales=(8, 4, 4), channels=1)
+    return Generator(cfg, torch.Generator().manual_seed(seed))
+
+
+@pytest.fixture(scope="module")
+def bundled_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pgan")
+    save_generator(tiny_generator(0), folder / "tiny-32", name="tiny-32")
+    return folder
+
+
+@pytest.fixture
+def app(bundled_dir, monkeypatch) -> AppTest:
+    # The page lists the bundled models of explore.BUNDLED_DIR; a tiny 32 px one trained
+    # on nothing stands in, "trained" on MNIST so that the nearest-image view appears.
+    monkeypatch.setattr(explore, "BUNDLED_DIR", bundled_dir)
+    monkeypatch.setattr(explore, "BUNDLED_DATA", {"tiny-32": "mnist"})
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def current(at: AppTest) -> torch.Tensor:
+    return torch.tensor(at.session_state["z"])
+
+
+def test_bundled_model_shows_samples_and_the_current_latent(app) -> None:
+    assert not app.exception and not app.error
+    assert "tiny-32: 32x32, 1 channel(s), latent 8" in [c.value for c in app.sidebar.caption]
+    grid_z = explore.random_latents(LATENT, 8, seed=0)
+    assert torch.allclose(current(app), grid_z[0])
+    assert any(c.value.startswith("rendered in") for c in app.caption)
+    app.button(key="use3").click().run()
+    assert torch.allclose(current(app), grid_z[3])
+    app.button(key="new_sample").click().run()
+    assert app.number_input(key="seed").value == 1
+    assert torch.allclose(current(app), explore.random_latents(LATENT, 8, seed=1)[0])
+
+
+def test_sliders_move_along_directions_truncate_and_set_coordinates(app) -> None:
+    z0 = current(app)
+    app.slider(key="dir1").set_value(2.0).run()
+    from ganlab.pretrained import load_generator
+
+    dirs = explore.ganspace(load_generator(explore.BUNDLED_DIR / "tiny-32.safetensors"), k=6)
+    expected = explore.edit_latent(z0, dirs, [0.0, 2.0, 0, 0, 0, 0])
+    assert torch.allclose(current(app), expected, atol=1e-6)
+    app.select_slider(key="truncation").set_value(1.0).run()
+    assert float(current(app).abs().max()) <= 1.0
+    app.slider(key="dir1").set_value(0.0).run()
+    app.select_slider(key="truncation").set_value("off").run()
+    before = current(app)
+    app.toggle(key="coords").set_value(True).run()
+    assert app.slider(key="coord1").value == pytest.approx(float(before[1]), abs=0.005)
+    app.slider(key="coord0").set_value(3.5).run()
+    after = current(app)
+    assert float(after[0]) == pytest.approx(3.5) and torch.equal(after[1:], before[1:])
+
+
+def test_nearest_training_image(app) -> None:
+    app.checkbox(key="nearest").check().run()
+    assert not app.exception
+    assert any("nearest of the" in c.value and "training images" in c.value for c in app.caption)
+
+
+def test_interpolation_between_keyframes_and_gif(app) -> None:
+    app.button(key="add_key").click().run()
+    assert any("Add 2 to 4 keyframes" in i.value for i in app.info)
+    app.button(key="new_sample").click().run()
+    app.button(key="add_key").click().run()
+    assert len(app.session_state["keys"]) == 2
+    app.slider(key="frames").set_value(12).run()
+    app.slider(key="frame").set_value(11).run()
+    app.radio(key="mode").set_value("lerp").run()
+    app.button(key="make_gif").click().run()
+    assert not app.exception
+    gif = app.session_state["gif"]
+    assert gif[:6] == b"GIF89a"
+    assert app.get("download_button")
+    app.button(key="clear_keys").click().run()
+    assert app.session_state["keys"] == [] and "gif" not in app.session_state
+
+
+def test_upload_of_a_generator_pair_and_of_a_bad_file(app, tmp_path) -> None:
+    path = save_generator(tiny_generator(7), tmp_path / "mine", name="mine")
+    app.radio(key="source").set_value("Upload").run()
+    assert any("Upload a checkpoint" in i.value for i in app.info)
+    app.file_uploader(key="upload").set_value([
+        ("mine.safetensors", path.read_bytes(), "application/octet-stream"),
+        ("mine.json", path.with_suffix(".json").read_bytes(), "application/json")]).run()
+    assert not app.exception and not app.error
+    assert any(c.value.startswith("mine: 32x32") for c in app.sidebar.caption)
+    app.file_uploader(key="upload").set_value(("broken.pth", b"not a checkpoint", "application/octet-stream")).run()
+    assert not app.exception and app.error

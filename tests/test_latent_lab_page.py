@@ -1,0 +1,161 @@
+"""The latent lab page (AppTest): comparison set-up, URL state, controls, verdicts, exports."""
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from PIL import Image
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
+
+from ganlab.multirun import LoopTrainer, MultiTrainer, SideBySide
+from ui.runner import Runner, close_all, live_runner_threads
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_lab.py")
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+@pytest.fixture(autouse=True)
+def _no_runner_left_behind():
+    yield
+    close_all()
+    assert wait_until(lambda: live_runner_threads() == 0, 10)
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def runner_of(at: AppTest) -> Runner:
+    return at.session_state["lab.runner"]
+
+
+def model_of(at: AppTest) -> SideBySide:
+    with runner_of(at).hold() as m:
+        return m
+
+
+def param(at: AppTest, key: str) -> str:
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
+
+
+def test_page_opens_on_the_latent_sweep_trained_as_one_batch() -> None:
+    at = open_page()
+    assert not at.error and not at.warning
+    m = model_of(at)
+    assert isinstance(m, MultiTrainer) and [c.latent_dim for c in m.cfgs] == [1, 2, 8, 100]
+    assert {c.data for c in m.cfgs} == {"gaussian2d"} and m.step_count == 0
+    assert param(at, "vary") == "latent_dim" and param(at, "values") == "1, 2, 8, 100"
+    assert param(at, "data") == "gaussian2d"
+    assert [i.value for i in at.info] == [f"**latent_dim = {d}**: no metrics yet: they come at step 100"
+                                          for d in (1, 2, 8, 100)]
+    assert any("trained as one batched computation" in c.value for c in at.caption)
+    assert {"Step D", "Step G", "Step D+G", "Reset", "Load lesson"} <= {b.label for b in at.button}
+    assert [b.label for b in at.get("download_button")] == ["PNG of the runs", "GIF of the runs",
+                                                            "CSV of the metrics"]
+
+
+def test_a_step_measures_every_run_and_the_verdict_is_in_words() -> None:
+    at = open_page({"lab": "latent-1-vs-100-2d", "eval_every": "1", "eval_samples": "500"})
+    at.button(key="lab.step").click().run()
+    m = model_of(at)
+    assert m.step_count == 1 and all(h[-1]["step"] == 1 for h in m.histories)
+    curve = [w.value for w in at.warning if w.value.startswith("**latent_dim = 1**")]
+    assert len(curve) == 1 and "Diversity lost: the samples lie on a curve" in curve[0]
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["real data", "latent_dim = 1", "latent_dim = 100"]
+    assert table["local_dim"][1] == pytest.approx(m.histories[0][-1]["local_dim"])
+    at.button(key="lab.step_d").click().run()
+    assert model_of(at).step_count == 2 and not at.exception
+
+
+def test_play_pause_speed_and_reset() -> None:
+    at = open_page({"lab": "latent-sweep", "values": "1,2"})
+    r = runner_of(at)
+    at.select_slider(key="lab.speed").set_value(5).run()
+    assert r.steps_per_chunk == 5 and r.chunk_seconds == pytest.approx(0.2)
+    at.button(key="lab.play").click().run()
+    assert r.playing and wait_until(lambda: r.steps_done > 0)
+    at.button(key="lab.play").click().run()
+    assert not r.playing and wait_until(lambda: not r.thread_alive)
+    assert model_of(at).step_count > 0
+    at.button(key="lab.reset").click().run()
+    assert model_of(at).step_count == 0 and not r.playing
+
+
+def test_the_url_reproduces_a_comparison_and_changes_rebuild_the_runs() -> None:
+    at = open_page({"data": "ring8", "vary": "loss", "values": "ns, hinge", "seed": "3"})
+    m = model_of(at)
+    assert m.labels == ["loss = ns", "loss = hinge"] and [c.loss for c in m.cfgs] == ["ns", "hinge"]
+    assert {(c.data, c.seed) for c in m.cfgs} == {("ring8", 3)} and isinstance(m, MultiTrainer)
+    at.button(key="lab.step").click().run()
+    at.text_input(key="lab.values").set_value("ns, lsgan, wgan-gp").run()
+    m2 = model_of(at)
+    assert m2 is not m and m2.labels == ["loss = ns", "loss = lsgan", "loss = wgan-gp"]
+    assert m2.step_count == 0 and param(at, "values") == "ns, lsgan, wgan-gp"
+
+
+def test_bad_input_is_a_message_not_a_traceback() -> None:
+    at = open_page({"values": "1, two", "vary": "latent_dim"})
+    assert [e.value for e in at.error] == ["config field 'latent_dim' needs a int, got 'two'"]
+    at = open_page({"vary": "bogus", "lab": "nope"})
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("URL parameter vary='bogus' is ignored") for w in warnings)
+    assert any(w.startswith("URL parameter lab='nope' is ignored: unknown lab preset") for w in warnings)
+
+
+def test_collapse_lesson_is_flagged_in_words_on_the_page() -> None:
+    at = open_page()
+    at.selectbox(key="lab.preset").set_value("collapse-vs-pacgan").run()
+    at.button(key="lab.load").click().run()
+    m = model_of(at)
+    assert isinstance(m, LoopTrainer) and m.labels == ["pack = 1", "pack = 2"]
+    assert any("one after the other" in c.value for c in at.caption)
+    with runner_of(at).hold() as model:
+        model.run(400)
+    at.run()
+    flagged = [w.value for w in at.warning]
+    assert len(flagged) == 1 and flagged[0].startswith("**pack = 1**: Mode collapse:")
+    assert "sit nearest one mode" in flagged[0]
+    assert not any("pack = 2" in w for w in flagged)
+
+
+def test_exports_of_the_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: dict[str, Any] = {}
+    real = DeltaGenerator.download_button
+
+    def record(self, label, data, *args, **kwargs):  # keep the deferred callables
+        made[label] = data
+        return real(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", record)
+    at = open_page({"lab": "latent-sweep", "values": "1,2,8", "eval_every": "1", "eval_samples": "200"})
+    for _ in range(3):
+        at.button(key="lab.step").click().run()
+    # Streamlit calls these in a server thread, outside any script run: so do we.
+    png = Image.open(io.BytesIO(made["PNG of the runs"]()))
+    assert png.format == "PNG" and png.size == (3 * (360 + 4) + 4, 360 + 8)
+    gif = Image.open(io.BytesIO(made["GIF of the runs"]()))
+    assert gif.format == "GIF" and gif.n_frames == len(runner_of(at).frames()) >= 1
+    lines = made["CSV of the metrics"]().strip().splitlines()
+    head = lines[0].split(",")
+    assert head[:2] == ["step", "time"] and "run" in head and "local_dim" in head
+    runs = [line.split(",")[head.index("run")] for line in lines[1:]]
+    assert runs == ["latent_dim = 1"] * 3 + ["latent_dim = 2"] * 3 + ["latent_dim = 8"] * 3

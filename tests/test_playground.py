@@ -1,0 +1,564 @@
+"""The Gaussian playground page (AppTest) and the UI machinery under it: the shared
+background runner, URL state, drawing, uploads and exports."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from ganlab import probe
+from ganlab.checkpoint import load_run
+from ganlab.config import Config
+from ganlab.errors import DataError, DivergenceError
+from ganlab.presets import PRESETS, resolve_config
+from ganlab.trainer import Trainer
+from ui import controls, exports, state
+from ui.runner import FrameBuffer, Runner, close_all, live_runner_threads
+from ui.sketch import BLOB_POINTS, stroke_points
+from ui.userpoints import build_trainer, read_upload
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Gaussian_playground.py")
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+@pytest.fixture(autouse=True)
+def _no_runner_left_behind():
+    yield
+    close_all()
+    assert wait_until(lambda: live_runner_threads() == 0, 10)
+
+
+# --- the runner, on a stand-in model -----------------------------------------------------
+class Counter:
+    """A model whose step counts, optionally sleeps, and fails on request."""
+
+    def __init__(self, fail_at: int | None = None, exc: Exception | None = None, pause: float = 0.0):
+        self.step_count = 0
+        self.fail_at, self.exc, self.pause = fail_at, exc, pause
+        self.in_step = threading.Event()
+
+    def step(self) -> None:
+        if self.fail_at is not None and self.step_count == self.fail_at:
+            raise self.exc or DivergenceError("diverged", self.step_count)
+        self.in_step.set()
+        if self.pause:
+            time.sleep(self.pause)
+        self.step_count += 1
+
+
+def test_frame_buffer_thins_and_keeps_the_start() -> None:
+    buf: FrameBuffer[int] = FrameBuffer(max_frames=4, every=1)
+    for step in range(1, 40):
+        if buf.tick():
+            buf.add(step, step)
+    steps = [s for s, _ in buf.items()]
+    assert 1 < len(steps) <= 4 and steps[0] == 1 and steps == sorted(steps)
+    assert buf.every > 1
+    buf.clear()
+    assert len(buf) == 0 and buf.every == 1
+
+
+def test_runner_plays_pauses_and_leaves_no_thread() -> None:
+    model = Counter()
+    r = Runner(model, steps_per_chunk=5, chunk_seconds=0.0)
+    assert not r.thread_alive and model.step_count == 0  # nothing runs until play
+    r.play()
+    assert wait_until(lambda: model.step_count >= 20)
+    r.pause()
+    assert wait_until(lambda: not r.thread_alive)
+    n = model.step_count
+    time.sleep(0.2)
+    assert model.step_count == n and r.steps_done == n and not r.playing
+
+
+def test_pause_takes_effect_after_the_step_in_progress() -> None:
+    model = Counter(pause=0.01)
+    r = Runner(model, steps_per_chunk=1000, chunk_seconds=0.0)
+    r.play()
+    assert wait_until(lambda: model.step_count >= 3)
+    before = model.step_count
+    r.pause()
+    assert wait_until(lambda: not r.thread_alive)
+    assert model.step_count - before <= 1  # not the rest of the 1000-step chunk
+
+
+def test_hold_gets_in_between_two_steps() -> None:
+    model = Counter(pause=0.005)
+    r = Runner(model, steps_per_chunk=10_000, chunk_seconds=0.0)
+    r.play()
+    assert wait_until(lambda: model.step_count >= 2)
+    for _ in range(5):
+        before = model.step_count
+        with r.hold() as m:
+            inside = m.step_count
+            time.sleep(0.02)
+            assert m.step_count == inside  # training is held while we read
+        assert inside - before <= 1
+    r.close()
+
+
+def test_chunk_size_is_the_speed() -> None:
+    model = Counter()
+    r = Runner(model, steps_per_chunk=7, chunk_seconds=30.0)
+    r.play()
+    assert wait_until(lambda: model.step_count == 7)
+    time.sleep(0.1)
+    assert model.step_count == 7  # the next chunk waits for its slot
+    with pytest.raises(ValueError):
+        r.set_speed(0)
+    with pytest.raises(ValueError):
+        r.set_speed(chunk_seconds=-1)
+
+
+def test_errors_pause_with_a_message() -> None:
+    model = Counter(fail_at=3)
+    r = Runner(model, chunk_seconds=0.0)
+    r.play()
+    assert wait_until(lambda: not r.thread_alive)
+    assert not r.playing and r.error == "diverged" and model.step_count == 3
+    model.fail_at = None
+    r.play()
+    assert r.error is None and wait_until(lambda: model.step_count > 3)
+
+    bug = Counter(fail_at=0, exc=ZeroDivisionError("boom"))
+    rb = Runner(bug, chunk_seconds=0.0)
+    rb.play()
+    assert wait_until(lambda: not rb.thread_alive)
+    assert rb.error.startswith("unexpected error") and "boom" in rb.error
+
+
+def test_thread_stops_when_the_session_goes_and_resumes_on_return() -> None:
+    connected = {"yes": True}
+    model = Counter()
+    r = Runner(model, chunk_seconds=0.0, alive=lambda: connected["yes"])
+    r.play()
+    assert wait_until(lambda: model.step_count > 0)
+    connected["yes"] = False
+    assert wait_until(lambda: not r.thread_alive, 5)
+    n = model.step_count
+    time.sleep(0.2)
+    assert model.step_count == n and r.playing  # stopped, but still "playing" for a reconnect
+    connected["yes"] = True
+    r.resume()
+    assert wait_until(lambda: model.step_count > n)
+
+
+def test_step_once_reset_and_frames() -> None:
+    model = Counter()
+    r = Runner(model, capture=lambda m: m.step_count, capture_every=2, chunk_seconds=0.0)
+    assert r.frames() == [(0, 0)]
+    r.play()
+    r.step_once()  # pauses first
+    assert not r.playing and wait_until(lambda: not r.thread_alive)
+    n = model.step_count
+    r.step_once()
+    assert model.step_count == n + 1
+    assert all(s == v for s, v in r.frames())
+    fresh = Counter()
+    r.reset(fresh)
+    with r.hold() as m:
+        assert m is fresh
+    assert r.frames() == [(0, 0)] and r.steps_done == 0
+    failing = Runner(Counter(fail_at=0))
+    with pytest.raises(DivergenceError):
+        failing.step_once()
+    assert failing.error == "diverged"
+
+
+def tiny_config(seed: int) -> Config:
+    return Config(data="ring8", data_size=500, g_width=8, d_width=8, g_layers=1, d_layers=1,
+                  batch_size=32, n_fixed=50, eval_every=0, seed=seed)
+
+
+def test_ten_sessions_train_in_isolation() -> None:
+    idle = live_runner_threads()
+    runners = [Runner(Trainer(tiny_config(i)), capture=probe.frame, chunk_seconds=0.0) for i in range(10)]
+    for r in runners:
+        r.play()
+    assert wait_until(lambda: all(r.steps_done >= 5 for r in runners), 60)
+    assert live_runner_threads() == idle + 10
+    runners[3].reset(Trainer(tiny_config(3)))
+    runners[3].pause()
+    for i, r in enumerate(runners):
+        with r.hold() as t:
+            assert (t.step_count < 50) if i == 3 else (t.step_count >= 5)
+    for r in runners:
+        r.close()
+    assert wait_until(lambda: live_runner_threads() == idle)
+
+
+# --- URL state, drawing, uploads, exports ------------------------------------------------
+def test_url_round_trip_is_exact() -> None:
+    cfg = resolve_config("grid25").replace(d_lr=3e-4, ema=0.0, seed=11, d_l2_adaptive=True)
+    query = state.config_to_query(cfg)
+    assert query["d_lr"] == "0.0003" and query["data"] == "grid25"
+    back, problems = state.config_from_query(query)
+    assert problems == [] and back == cfg
+    assert state.config_from_query({}, default=cfg) == (cfg, [])
+    assert state.config_to_query(Config()) == {"data": "ring8"}
+
+
+def test_url_problems_are_explained_and_skipped() -> None:
+    check = controls.url_check(controls.toy_controls())
+    cfg, problems = state.config_from_query(
+        {"d_lr": "abc", "g_width": "99999", "nope": "1", "data_path": "/etc/passwd", "seed": "4",
+         "preset": "grid25"}, check=check)
+    assert cfg.seed == 4 and cfg.data == "grid25" and cfg.g_width == 128 and cfg.data_path == ""
+    text = " | ".join(problems)
+    for word in ("d_lr", "g_width", "nope", "data_path"):
+        assert word in text
+    assert len(problems) == 4
+    _, problems = state.config_from_query({"preset": "no-such-preset"}, check=check)
+    assert "no-such-preset" in problems[0]
+    image_presets = [n for n in PRESETS.names()
+                     if PRESETS.get(n).settings.get("data", "ring8") not in controls.point_sets()]
+    for name in image_presets[:1]:  # e.g. an MNIST preset: refused, not a crash
+        cfg, problems = state.config_from_query({"preset": name}, check=check)
+        assert cfg.data == "ring8" and "not for this page" in problems[0]
+
+
+def test_points_in_the_url() -> None:
+    pts = np.array([[0.1234, -1.5], [2.0, 0.0005]], dtype=np.float32)
+    text = state.encode_points(pts)
+    np.testing.assert_allclose(state.decode_points(text), pts, atol=6e-4)
+    assert state.encode_points(np.zeros((state.MAX_URL_POINTS + 1, 2))) is None
+    with pytest.raises(DataError):
+        state.decode_points("9@@@")
+
+
+def test_strokes_become_points() -> None:
+    assert stroke_points([]).shape == (0, 2)
+    blob = stroke_points([[[1.0, 1.0]]], seed=1)
+    assert blob.shape == (BLOB_POINTS, 2) and np.abs(blob.mean(0) - 1.0).max() < 0.1
+    line = stroke_points([[[0.0, 0.0], [1.0, 0.0]]], seed=1, noise=0.0)
+    assert len(line) == 51 and line[:, 0].min() == 0.0 and line[:, 0].max() == 1.0
+    np.testing.assert_array_equal(stroke_points([[[0, 0], [1, 1]]], seed=2),
+                                  stroke_points([[[0, 0], [1, 1]]], seed=2))
+
+
+def test_uploads_are_checked_by_the_engine() -> None:
+    good = read_upload("mine.csv", b"x,y\n" + b"".join(b"%d,%d\n" % (i, -i) for i in range(20)))
+    assert good.shape == (20, 2)
+    with pytest.raises(DataError, match="2 or 3 columns"):
+        read_upload("wide.csv", b"1,2,3,4\n" * 20)
+    with pytest.raises(DataError, match="points file 'e.csv' is empty"):
+        read_upload("../../e.csv", b"")  # the name is reduced to its last part
+    with pytest.raises(DataError, match="at least 10"):
+        build_trainer(Config(data="points_file"), good[:3])
+    t = build_trainer(Config(data="points_file", n_fixed=20, eval_every=0), good)
+    assert t.info.name == "points_file" and len(t.data) == 20
+
+
+def test_exports() -> None:
+    t = Trainer(tiny_config(0).replace(log_every=2, eval_every=4, eval_samples=200))
+    frames = [probe.frame(t, res=8)]
+    for _ in range(8):
+        t.step()
+        frames.append(probe.frame(t, res=8))
+    real = probe.real_points(t, 100)
+    png = Image.open(io.BytesIO(exports.png_bytes(frames[-1], real, "probability")))
+    assert png.format == "PNG" and png.size == (480, 480)
+    gif = Image.open(io.BytesIO(exports.gif_of_run(frames, real, "probability")))
+    assert gif.format == "GIF" and gif.n_frames == len(frames)
+    text = exports.history_csv(t.history)
+    lines = text.strip().splitlines()
+    assert lines[0].split(",")[:2] == ["step", "time"] and "modes_captured" in lines[0]
+    assert len(lines) == 1 + len(t.history)
+    pts = np.random.default_rng(0).normal(size=(30, 2)).astype(np.float32)
+    user = build_trainer(Config(data="points_file", n_fixed=20, eval_every=0, g_width=8, d_width=8), pts)
+    blob = exports.checkpoint_zip(user, pts)
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = set(zf.namelist())
+        assert {"run/config.json", "run/model.safetensors", "run/points.npy"} <= names
+        assert '"data_path": "points.npy"' in zf.read("run/config.json").decode()
+    with zipfile.ZipFile(io.BytesIO(exports.checkpoint_zip(t))) as zf, \
+            __import__("tempfile").TemporaryDirectory() as tmp:
+        zf.extractall(tmp)
+        back = load_run(Path(tmp) / "run")
+        assert back.step_count == t.step_count
+        for a, b in zip(back.G.parameters(), t.G.parameters()):
+            assert torch.equal(a, b)
+
+
+# --- the page (AppTest) ---------------------------------------------------------------------
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def runner_of(at: AppTest) -> Runner:
+    return at.session_state["pg.runner"]
+
+
+def trainer_of(at: AppTest) -> Trainer:
+    with runner_of(at).hold() as t:
+        return t
+
+
+def test_page_opens_on_the_tuned_ring8_run() -> None:
+    at = open_page()
+    assert not at.error and not at.warning
+    assert at.query_params["data"] == ["ring8"] or at.query_params["data"] == "ring8"
+    t = trainer_of(at)
+    assert t.cfg == resolve_config("ring8") and t.step_count == 0
+    labels = {b.label for b in at.button}
+    assert {"Play", "Step D", "Step G", "Step D+G", "Reset", "Load preset"} <= labels
+    assert len([e for e in at.get("download_button")]) == 4
+
+
+def test_play_pause_and_speed() -> None:
+    at = open_page()
+    r = runner_of(at)
+    at.select_slider(key="pg.speed").set_value(50).run()
+    assert r.steps_per_chunk == 50 and r.chunk_seconds == pytest.approx(0.1)
+    at.button(key="pg.play").click().run()
+    assert r.playing and wait_until(lambda: r.steps_done > 0)
+    assert at.button(key="pg.play").label == "Pause"
+    at.button(key="pg.play").click().run()
+    assert not r.playing and wait_until(lambda: not r.thread_alive)
+    n = r.steps_done
+    time.sleep(0.2)
+    assert r.steps_done == n
+    at.select_slider(key="pg.speed").set_value("max").run()
+    assert r.chunk_seconds == 0.0
+
+
+def test_single_steps_move_only_the_chosen_network() -> None:
+    at = open_page()
+
+    def snap() -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        t = trainer_of(at)
+        return ([p.detach().clone() for p in t.G.parameters()],
+                [p.detach().clone() for p in t.D.parameters()])
+
+    def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+        return all(torch.equal(x, y) for x, y in zip(a, b))
+
+    g0, d0 = snap()
+    at.button(key="pg.step_d").click().run()
+    g1, d1 = snap()
+    assert same(g0, g1) and not same(d0, d1) and trainer_of(at).step_count == 1
+    at.button(key="pg.step_g").click().run()
+    g2, d2 = snap()
+    assert not same(g1, g2) and same(d1, d2)
+    at.button(key="pg.step_dg").click().run()
+    g3, d3 = snap()
+    assert not same(g2, g3) and not same(d2, d3) and trainer_of(at).step_count == 3
+    at.button(key="pg.reset").click().run()
+    assert trainer_of(at).step_count == 0 and not runner_of(at).playing
+
+
+def test_live_changes_keep_the_run_and_structural_ones_restart_it() -> None:
+    at = open_page()
+    at.button(key="pg.step_dg").click().run()
+    before = trainer_of(at)
+    at.number_input(key="cfg.d_lr").set_value(0.0005).run()
+    t = trainer_of(at)
+    assert t is before and t.step_count == 1 and t.cfg.d_lr == 0.0005
+    assert t.opt_d.param_groups[0]["lr"] == 0.0005  # takes effect on the next step
+    assert at.query_params["d_lr"] in ("0.0005", ["0.0005"])
+    at.number_input(key="cfg.g_width").set_value(64).run()
+    t2 = trainer_of(at)
+    assert t2 is not before and t2.step_count == 0 and t2.cfg.g_width == 64
+
+
+NEW_SETTINGS = dict(
+    data="two_blobs", g_layers=2, g_width=64, d_layers=2, d_width=48, activation="leaky_relu",
+    latent_dim=3, latent_dist="uniform", loss="lsgan", label_smoothing=0.1, d_dropout=0.1,
+    d_l2=0.001, pack=2, gp_weight=5.0, clip_value=0.05, d_opt="rmsprop", d_lr=0.0005, g_opt="sgd",
+    g_lr=0.002, d_beta1=0.4, g_beta1=0.3, d_steps=2, g_steps=3, batch_size=128, ema=0.99, seed=7,
+    eval_every=100, log_every=10,
+)
+
+
+def test_every_control_reaches_the_run_and_the_url_reproduces_it() -> None:
+    groups = controls.toy_controls()
+    visible = {c.field for c in controls.all_controls(groups).values() if c.kind != "hidden"}
+    assert visible == set(NEW_SETTINGS)  # a new control needs a line in this test
+    at = open_page()
+    for field, value in NEW_SETTINGS.items():
+        widget = at.selectbox(key=f"cfg.{field}") if isinstance(value, str) else \
+            at.number_input(key=f"cfg.{field}")
+        widget.set_value(value)
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    cfg = trainer_of(at).cfg
+    for field, value in NEW_SETTINGS.items():
+        assert getattr(cfg, field) == value, field
+    url = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    close_all()
+
+    again = open_page(url)  # a copied URL, in a new browser session
+    assert not again.warning and not again.error
+    assert trainer_of(again).cfg == cfg
+    assert again.number_input(key="cfg.g_steps").value == 3
+
+
+def test_bad_url_parameters_get_a_message() -> None:
+    at = open_page({"d_lr": "abc", "g_width": "99999", "bogus": "1", "seed": "5"})
+    text = " ".join(w.value for w in at.warning)
+    assert "d_lr" in text and "g_width" in text and "bogus" in text
+    assert trainer_of(at).cfg.seed == 5
+
+
+def test_presets_load_every_setting_and_restart() -> None:
+    at = open_page()
+    at.button(key="pg.step_dg").click().run()
+    for name in ("collapse", "grid25"):
+        at.selectbox(key="pg.preset").set_value(name).run()
+        at.button(key="pg.load_preset").click().run()
+        t = trainer_of(at)
+        want = resolve_config(preset=name)
+        assert t.cfg == want and t.step_count == 0, name
+        assert at.selectbox(key="cfg.data").value == want.data
+    assert "collapse" in PRESETS.names()
+
+
+def test_impossible_combination_is_a_message_not_a_traceback() -> None:
+    at = open_page()
+    at.selectbox(key="cfg.loss").set_value("wgan")
+    at.number_input(key="cfg.label_smoothing").set_value(0.1)
+    at.run()
+    assert not at.exception
+    assert any("label_smoothing" in e.value for e in at.error)
+    assert trainer_of(at).cfg.loss == "ns"  # the run goes on with the previous settings
+
+
+def test_divergence_is_shown_and_pauses() -> None:
+    at = open_page()
+    with runner_of(at).hold() as t:
+        with torch.no_grad():
+            next(t.G.parameters()).fill_(float("nan"))
+    at.button(key="pg.step_dg").click().run()
+    assert any("diverged" in e.value for e in at.error)
+    assert not runner_of(at).playing
+
+
+def upload_page() -> AppTest:
+    at = open_page({"data": "points_file"})
+    assert any("at least 10" in e.value for e in at.error)  # no points yet: said, not crashed
+    at.radio(key="pg.source").set_value("upload").run()
+    return at
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("wide.csv", b"1,2,3,4\n" * 20, "2 or 3 columns"),
+    ("nan.csv", b"x,y\n" + b"1,2\n" * 12 + b"nan,3\n", "NaN"),
+    ("empty.csv", b"", "is empty"),
+    ("words.csv", b"a,b\nc,d\ne,f\n", "not numeric"),
+    ("huge.csv", b"0" * (50 * 2**20 + 1), "the limit is 50 MB"),
+    ("flat.npy", None, "shape (30,)"),
+])
+def test_bad_uploads_get_a_clear_message(name: str, content: bytes | None, message: str) -> None:
+    if content is None:
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(30))
+        content = buf.getvalue()
+    at = upload_page()
+    at.file_uploader(key="pg.upload").upload(name, content).run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_good_upload_trains_on_the_users_points() -> None:
+    at = upload_page()
+    rows = b"".join(b"%f %f %f\n" % (np.cos(i), np.sin(i), i / 50) for i in range(60))
+    at.file_uploader(key="pg.upload").upload("helix.txt", rows).run()
+    assert not at.error, [e.value for e in at.error]
+    t = trainer_of(at)
+    assert t.info.name == "points_file" and t.data.x.shape == (60, 3)
+    assert "pts" in at.query_params  # small sets travel in the URL
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    """The live plots' arguments by what they show (the component's meta.view, or charts)."""
+    out = {}
+    for c in at.get("component_instance"):
+        args = json.loads(c.proto.json_args)
+        out[args["meta"].get("view", "charts")] = args
+    return out
+
+
+def names(args: dict) -> list[str]:
+    return [t.get("name") for t in args["fig"]["data"]]
+
+
+def test_view_options_history_scrubber_and_charts() -> None:
+    at = open_page()
+    view = figures(at)["2-D"]
+    assert names(view) == ["P(real)", "real", "fake (fixed noise)"]
+    box = probe.view_box(trainer_of(at))
+    assert view["fig"]["layout"]["xaxis"]["range"] == pytest.approx(box[0].tolist())
+    assert view["fig"]["layout"]["xaxis"]["autorange"] is False  # axes fixed to the data
+
+    at.number_input(key="cfg.log_every").set_value(1).run()
+    for _ in range(3):
+        at.button(key="pg.step_dg").click().run()
+    assert figures(at)["2-D"]["meta"]["step"] == 3
+    assert figures(at)["2-D"]["fig"]["layout"]["xaxis"]["range"] == view["fig"]["layout"]["xaxis"]["range"]
+    assert {"D loss", "G loss"} <= set(names(figures(at)["charts"]))
+
+    at.checkbox(key="pg.surface").uncheck()
+    at.checkbox(key="pg.manifold").check()
+    at.checkbox(key="pg.arrows").check()
+    at.checkbox(key="pg.ema").check()
+    at.run()
+    assert names(figures(at)["2-D"]) == ["G manifold", "real", "fake (fixed noise)", "G's push (gradient)"]
+
+    at.radio(key="pg.view").set_value("3-D").run()
+    three = figures(at)["3-D"]
+    assert [t["type"] for t in three["fig"]["data"]] == ["surface", "scatter3d", "scatter3d"]
+    assert three["fig"]["layout"]["uirevision"]  # the camera survives redraws
+
+    at.radio(key="pg.view").set_value("2-D").run()
+    at.slider(key="pg.scrub").set_value(0).run()
+    assert figures(at)["2-D"]["meta"]["step"] == 0  # the recorded frame of step 0
+    assert any("(history)" in c.value for c in at.caption)
+    at.slider(key="pg.scrub").set_value(100).run()
+    assert figures(at)["2-D"]["meta"]["step"] == 3
+
+
+def test_exports_of_a_live_run_read_a_consistent_snapshot() -> None:
+    r = Runner(Trainer(tiny_config(1).replace(log_every=1)), capture=lambda t: probe.frame(t, res=8),
+               capture_every=1, chunk_seconds=0.0)
+    r.play()
+    assert wait_until(lambda: r.steps_done >= 5)
+    with r.hold() as t:
+        real = probe.real_points(t, 50)
+    assert Image.open(io.BytesIO(exports.png_now(r, real))).format == "PNG"
+    assert Image.open(io.BytesIO(exports.gif_recorded(r, real))).n_frames >= 2
+    rows = exports.csv_now(r).strip().splitlines()
+    r.pause()
+    assert len(rows) >= 6 and rows[0].startswith("step,time")
+    assert zipfile.ZipFile(io.BytesIO(exports.checkpoint_now(r))).namelist()
+
+
+def test_3d_data_in_both_views() -> None:
+    at = open_page({"data": "helix"})
+    assert names(figures(at)["2-D"])[:1] == ["P(real)"]  # D's slice through the middle
+    at.radio(key="pg.view").set_value("3-D").run()
+    three = figures(at)["3-D"]["fig"]
+    assert [t["type"] for t in three["data"]] == ["scatter3d", "scatter3d"]
+    assert three["layout"]["scene"]["zaxis"]["autorange"] is False

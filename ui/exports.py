@@ -1,0 +1,105 @@
+"""Downloadable files of a toy run: PNG of the view, GIF of the run, CSV of the metrics,
+the checkpoint as a zip. Pictures are drawn by the engine (`ganlab.render`), so no
+browser is involved; each function returns the file's contents.
+
+The `*_now` / `gif_recorded` functions read a live run through its `Runner`, holding
+training for a consistent snapshot (download buttons call them in another thread).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ganlab import probe
+from ganlab.checkpoint import save_run
+from ganlab.imageio import gif_bytes, grid_to_png_bytes
+from ganlab.render import rasterise, to_chw
+from ganlab.trainer import Trainer
+from ui.runner import Runner
+
+GIF_MAX_FRAMES = 120
+
+
+def frame_image(frame: probe.Frame, real: np.ndarray, kind: str, size: int = 480) -> np.ndarray:
+    """One Frame drawn as (size, size, 3) uint8, captioned with its step."""
+    rng = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
+    return rasterise(frame.box, real=real, fake=frame.fake, surface=frame.surface,
+                     surface_range=rng, size=size, caption=f"step {frame.step}")
+
+
+def png_bytes(frame: probe.Frame, real: np.ndarray, kind: str) -> bytes:
+    return grid_to_png_bytes(to_chw(frame_image(frame, real, kind)))
+
+
+def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: float = 10.0,
+               size: int = 360) -> bytes:
+    """An animated GIF of recorded frames (fixed noise: the motion is the generator's),
+    at most GIF_MAX_FRAMES frames spread evenly over the run."""
+    if not frames:
+        raise ValueError("no frames recorded yet")
+    pick = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), GIF_MAX_FRAMES)).round().astype(int))
+    return gif_bytes([to_chw(frame_image(frames[i], real, kind, size)) for i in pick], fps=fps)
+
+
+def history_csv(rows: Sequence[dict[str, float]]) -> str:
+    """History rows -> CSV text, one column per key seen (step first), blanks where absent."""
+    keys: list[str] = []
+    for row in rows:
+        keys.extend(k for k in row if k not in keys)
+    seen = list(keys)
+    keys.sort(key=lambda k: (k != "step", k != "time", seen.index(k)))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def checkpoint_zip(trainer: Trainer, points: np.ndarray | None = None) -> bytes:
+    """The run directory (`ganlab.checkpoint.save_run`) zipped in memory.
+
+    User points go in as points.npy and config.json's data_path names it
+    (relative: resume from inside the unzipped folder).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        run = save_run(trainer, Path(tmp) / "run")
+        if points is not None:
+            np.save(run / "points.npy", points)
+            trainer.cfg.replace(data_path="points.npy").save(run / "config.json")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(run.iterdir()):
+                zf.write(f, f"run/{f.name}")
+        return buf.getvalue()
+
+
+# --- from a live run ---------------------------------------------------------------------
+def png_now(runner: Runner[Trainer], real: np.ndarray) -> bytes:
+    """PNG of the run as it is now: D's surface, real and fixed-noise fake points."""
+    with runner.hold() as trainer:
+        frame, kind = probe.frame(trainer), probe.surface_kind(trainer.cfg.loss)
+    return png_bytes(frame, real, kind)
+
+
+def gif_recorded(runner: Runner[Trainer], real: np.ndarray) -> bytes:
+    """GIF of the frames the runner recorded (its history scrubber's frames)."""
+    with runner.hold() as trainer:
+        kind = probe.surface_kind(trainer.cfg.loss)
+        frames = [f for _, f in runner.frames()]
+    return gif_of_run(frames, real, kind)
+
+
+def csv_now(runner: Runner[Trainer]) -> str:
+    with runner.hold() as trainer:
+        return history_csv(list(trainer.history))
+
+
+def checkpoint_now(runner: Runner[Trainer], points: np.ndarray | None = None) -> bytes:
+    with runner.hold() as trainer:
+        return checkpoint_zip(trainer, points)

@@ -1,0 +1,135 @@
+// Live Plotly view for Streamlit: the components-v1 message protocol, written by hand
+// (no build step, no npm, no CDN: Plotly.js is served from this folder).
+//
+// Why a component: st.plotly_chart re-creates the figure whenever its data change,
+// which throws away the user's zoom and 3-D camera (streamlit/streamlit#8882).
+// Plotly.react with a constant layout.uirevision updates the traces in place and
+// keeps what the user did to the view until the page sends a new uirevision.
+//
+// Arrays arrive as Plotly typed-array specs {dtype, bdata (base64), shape}, which
+// Plotly decodes natively: a 2,000-point frame plus a 64 x 64 heat map is ~40 kB.
+//
+// Draw mode (args.draw): dragging draws a freehand stroke, a click adds a point;
+// the strokes (vertices in data coordinates) go back to Python as the value.
+(function () {
+  "use strict";
+  const plot = document.getElementById("plot");
+  let pending = null;
+  let busy = false;
+  let height = 0;
+  // Redraw log read by the browser tests and scripts/measure_playground.py:
+  // draws counts finished Plotly.react calls; log holds [epoch ms, meta.step].
+  const stats = { draws: 0, log: [], ms: 0 };
+  window.ganlabLivePlot = stats;
+
+  function send(type, data) {
+    window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data), "*");
+  }
+
+  function setHeight(h) {
+    if (h !== height) {
+      height = h;
+      plot.style.height = h + "px";
+      send("streamlit:setFrameHeight", { height: h });
+    }
+  }
+
+  // --- drawing -------------------------------------------------------------
+  const sketch = { token: null, strokes: [], down: null, installed: false };
+
+  function pathVertices(path) {
+    // Plotly's drawopenpath shapes are "M x,y L x,y L ..." in data coordinates.
+    return path.replace(/^M/, "").split("L").map(function (p) {
+      return p.split(",").map(Number);
+    }).filter(function (v) { return v.length === 2 && isFinite(v[0]) && isFinite(v[1]); });
+  }
+
+  function sendStrokes() {
+    send("streamlit:setComponentValue",
+         { value: { token: sketch.token, strokes: sketch.strokes }, dataType: "json" });
+  }
+
+  function installDraw() {
+    if (sketch.installed) return;
+    sketch.installed = true;
+    plot.addEventListener("mousedown", function (ev) { sketch.down = [ev.clientX, ev.clientY]; });
+    plot.addEventListener("click", function (ev) {
+      if (!plot._fullLayout || plot._fullLayout.dragmode !== "drawopenpath") return;
+      const d = sketch.down;
+      if (d && Math.hypot(ev.clientX - d[0], ev.clientY - d[1]) > 4) return;  // a stroke, not a click
+      const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis;
+      const bb = plot.getBoundingClientRect();
+      const x = xa.p2l(ev.clientX - bb.left - xa._offset);
+      const y = ya.p2l(ev.clientY - bb.top - ya._offset);
+      const xr = xa.range, yr = ya.range;
+      if (x < Math.min(xr[0], xr[1]) || x > Math.max(xr[0], xr[1]) ||
+          y < Math.min(yr[0], yr[1]) || y > Math.max(yr[0], yr[1])) return;
+      sketch.strokes.push([[x, y]]);
+      sendStrokes();
+    });
+    plot.on("plotly_relayout", function (ev) {
+      const shapes = (plot.layout && plot.layout.shapes) || [];
+      if (!("shapes" in ev) || shapes.length === 0) return;
+      shapes.forEach(function (s) {
+        if (s.type === "path" && s.path) {
+          const v = pathVertices(s.path);
+          if (v.length) sketch.strokes.push(v);
+        }
+      });
+      // The sampled points come back from Python as a trace; the raw shape goes.
+      Plotly.relayout(plot, { shapes: [] });
+      sendStrokes();
+    });
+  }
+
+  // --- rendering -----------------------------------------------------------
+  async function draw(args) {
+    const fig = args.fig || { data: [], layout: {} };
+    setHeight(args.height);
+    const layout = Object.assign({ height: args.height, autosize: true }, fig.layout);
+    const config = Object.assign({ displaylogo: false, responsive: true }, fig.config || {});
+    if (args.draw) {
+      if (sketch.token !== args.draw.token) {  // Python cleared the drawing
+        sketch.token = args.draw.token;
+        sketch.strokes = [];
+      }
+      layout.dragmode = "drawopenpath";
+      layout.newshape = { line: { color: "#ff7f0e", width: 2 } };
+    }
+    const t0 = performance.now();
+    await Plotly.react(plot, fig.data, layout, config);
+    stats.ms = performance.now() - t0;
+    if (args.draw) installDraw();
+    const meta = args.meta || {};
+    stats.draws += 1;
+    stats.log.push([Date.now(), meta.step === undefined ? null : meta.step]);
+    if (stats.log.length > 5000) stats.log.splice(0, 1000);
+    document.body.dataset.draws = String(stats.draws);
+    Object.keys(meta).forEach(function (k) { document.body.dataset[k] = String(meta[k]); });
+  }
+
+  // Render messages can arrive faster than Plotly draws: keep only the newest.
+  async function pump() {
+    if (busy) return;
+    busy = true;
+    try {
+      while (pending) {
+        const args = pending;
+        pending = null;
+        await draw(args);
+      }
+    } catch (err) {
+      console.error("live_plot:", err);
+    } finally {
+      busy = false;
+    }
+  }
+
+  window.addEventListener("message", function (ev) {
+    const d = ev.data;
+    if (!d || d.type !== "streamlit:render") return;
+    pending = d.args;
+    pump();
+  });
+  send("streamlit:componentReady", { apiVersion: 1 });
+})();

@@ -1,0 +1,418 @@
+"""Live training in the background of one browser session, shared by every page that trains.
+
+A `Runner` owns one model object (a `ganlab.trainer.Trainer`, a batched multi-run
+trainer, an image trainer: anything a step function can advance) and, while it
+is playing, one daemon thread that advances it. Page scripts never step the
+model in their own loop: they tell the runner what to do and read consistent
+snapshots, so a page rerun (a slider moved, another page opened) never stops or
+blocks training.
+
+Public API (for page authors)
+-----------------------------
+    from ui.runner import session_runner
+
+    runner = session_runner("playground", build=lambda: Trainer(cfg),   # one per session and key
+                            capture=probe.frame, capture_every=10)
+    runner.play(); runner.pause(); runner.playing     # the thread exists only while playing
+    runner.step_once()                                 # pause, then one step now, in the caller
+    runner.step_once(lambda t: t.step(g=False))        # ... with another step function (D only)
+    runner.set_speed(steps_per_chunk=20)               # steps per chunk (~ per redraw)
+    runner.set_speed(chunk_seconds=0.0)                # chunks back to back: as fast as it goes
+    runner.reset(new_model)                            # swap in a fresh model; frames, error cleared
+    with runner.hold() as trainer:                     # the model, training held between two steps
+        trainer.update(d_lr=2e-4)                      #   live change: applies from the next step
+        fake = trainer.fixed_samples()                 #   consistent read
+    runner.frames()          # [(step, capture(model)), ...] oldest first, bounded (FrameBuffer)
+    runner.error             # why training paused itself (divergence, a bug), or None
+    runner.steps_done, runner.steps_per_second
+    runner.close()           # stop for good
+
+Model contract: `step(model)` (default `model.step()`) advances it by one step and
+may raise `ganlab.errors.GanlabError` (e.g. `DivergenceError`): the runner pauses
+and keeps the message in `error` for the page to show. Any other exception also
+pauses, with the message prefixed "unexpected error" (and is logged). If the
+model has a `step_count` attribute, frames are labelled with it.
+
+Pacing: the thread runs `steps_per_chunk` steps, then waits until `chunk_seconds`
+after the chunk started; with the views redrawing about every `chunk_seconds`
+this is the "training steps per redraw" control. `hold()` and the control calls
+get in between two steps, never waiting for a whole chunk; pause takes effect
+after the step in progress.
+
+Lifetime: the thread checks every `LIVENESS_PERIOD` seconds that its browser
+session is still connected (`streamlit.runtime.Runtime.is_active_session`, see
+`session_liveness`) and exits when it is not, so a closed tab leaves no thread
+burning CPU. If the session reconnects (Streamlit keeps a disconnected session
+for `server.disconnectedSessionTTL` seconds), the next `session_runner` call
+restarts the thread where it stopped.
+
+Threads: torch is set to `TORCH_THREADS` intra-op threads (default 1, env
+`GANLAB_TORCH_THREADS`). The app serves many sessions at once and toy or small
+models gain nothing from intra-op parallelism; every training thread using all
+cores would oversubscribe them (measured here: 2 threads per run on 2 shared
+cores made one run ~10x slower). One thread per run lets sessions share cores.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+import torch
+
+from ganlab.errors import GanlabError
+
+M = TypeVar("M")
+P = TypeVar("P")
+
+LIVENESS_PERIOD = 0.5
+THREAD_PREFIX = "ganlab-runner"  # also the OS thread name (at most 15 bytes)
+TORCH_THREADS = int(os.environ.get("GANLAB_TORCH_THREADS", "1"))
+
+_log = logging.getLogger(__name__)
+_RUNNERS: "weakref.WeakSet[Runner[Any]]" = weakref.WeakSet()
+_torch_configured = False
+
+
+def configure_torch_threads(threads: int = TORCH_THREADS) -> None:
+    """Set torch's intra-op thread count once per process (see the module docstring)."""
+    global _torch_configured
+    if not _torch_configured:
+        torch.set_num_threads(max(1, threads))
+        _torch_configured = True
+
+
+def _name_os_thread(name: str) -> None:
+    """Name the OS thread too (Linux; Python 3.11 names only its own object), so tools
+    outside the process (ps, /proc/PID/task/*/comm, the browser tests) can count
+    training threads."""
+    if sys.platform != "linux":
+        return
+    try:
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+def _default_step(model: Any) -> Any:
+    return model.step()
+
+
+def _always_alive() -> bool:
+    return True
+
+
+class FrameBuffer(Generic[P]):
+    """At most `max_frames` (step, payload) pairs spanning the whole run so far.
+
+    A payload is captured every `every` steps. When the buffer is full, every
+    other frame is dropped and `every` doubles: memory stays bounded and a
+    history scrubber still reaches back to step 0, at coarser spacing.
+    """
+
+    def __init__(self, max_frames: int = 240, every: int = 10) -> None:
+        if max_frames < 2 or every < 1:
+            raise ValueError("FrameBuffer needs max_frames >= 2 and every >= 1")
+        self.max_frames = max_frames
+        self.base_every = every
+        self.every = every
+        self._since = 0
+        self._items: list[tuple[int, P]] = []
+
+    def tick(self) -> bool:
+        """Count one step; True when a frame is due."""
+        self._since += 1
+        return self._since >= self.every
+
+    def add(self, step: int, payload: P) -> None:
+        self._since = 0
+        if len(self._items) >= self.max_frames:
+            self._items = self._items[::2]
+            self.every *= 2
+        self._items.append((step, payload))
+
+    def items(self) -> list[tuple[int, P]]:
+        return list(self._items)
+
+    def clear(self) -> None:
+        self._items = []
+        self._since = 0
+        self.every = self.base_every
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Runner(Generic[M]):
+    """A model advanced by a background thread while playing (see the module docstring)."""
+
+    def __init__(self, model: M, *, step: Callable[[M], Any] | None = None,
+                 capture: Callable[[M], Any] | None = None, capture_every: int = 10,
+                 max_frames: int = 240, steps_per_chunk: int = 10, chunk_seconds: float = 0.1,
+                 alive: Callable[[], bool] | None = None) -> None:
+        self._model = model
+        self._step = step or _default_step
+        self._capture = capture
+        self._frames: FrameBuffer[Any] = FrameBuffer(max_frames, capture_every)
+        self._alive = alive or _always_alive
+        # _lock guards the model and frames; _turnstile makes the training thread
+        # queue behind a waiting hold() (a bare Lock lets the thread that just
+        # released it take it again, starving the page for a whole chunk).
+        self._lock = threading.RLock()
+        self._turnstile = threading.Lock()
+        self._mutex = threading.Lock()  # guards _playing / _thread / _closed
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._playing = False
+        self._suspended = False  # thread left because the session disconnected
+        self._closed = False
+        self.error: str | None = None
+        self.steps_done = 0
+        self._rate: deque[tuple[float, int]] = deque(maxlen=32)
+        self.steps_per_chunk = 1
+        self.chunk_seconds = 0.0
+        self.set_speed(steps_per_chunk, chunk_seconds)
+        self._capture_now()
+        _RUNNERS.add(self)
+
+    # --- reading ------------------------------------------------------------
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[M]:
+        """The model, with the training thread held between two steps until exit."""
+        with self._turnstile:
+            self._lock.acquire()
+        try:
+            yield self._model
+        finally:
+            self._lock.release()
+
+    def frames(self) -> list[tuple[int, Any]]:
+        """Captured (step, payload) pairs, oldest first."""
+        with self.hold():
+            return self._frames.items()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def thread_alive(self) -> bool:
+        t = self._thread
+        return t is not None and t.is_alive()
+
+    @property
+    def steps_per_second(self) -> float:
+        """Training rate over the last few seconds of play; 0 when paused."""
+        rate = list(self._rate)  # one atomic copy: the thread appends meanwhile
+        if not self._playing or len(rate) < 2:
+            return 0.0
+        recent = [r for r in rate if r[0] >= rate[-1][0] - 3.0]
+        (t0, s0), (t1, s1) = recent[0], recent[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    # --- control ------------------------------------------------------------
+    def play(self) -> None:
+        """Start (or continue) training in the background; clears a previous error."""
+        with self._mutex:
+            if self._closed:
+                raise RuntimeError("this runner is closed")
+            self.error = None
+            self._playing = True
+            self._suspended = False
+            self._rate.clear()
+            self._start_thread()
+
+    def pause(self) -> None:
+        """Stop training after the step in progress (the thread then exits)."""
+        with self._mutex:
+            self._playing = False
+            self._suspended = False
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Restart the thread if it left while playing because the session disconnected."""
+        with self._mutex:
+            if self._suspended and self._playing and not self._closed:
+                self._suspended = False
+                self._start_thread()
+
+    def step_once(self, step: Callable[[M], Any] | None = None) -> Any:
+        """Pause, then run one step in the caller's thread; returns the step's result.
+
+        A GanlabError from the step is stored in `error` and re-raised.
+        """
+        self.pause()
+        with self.hold() as model:
+            try:
+                out = (step or self._step)(model)
+            except GanlabError as exc:
+                self.error = str(exc)
+                raise
+            self.error = None
+            self._after_step(model)
+            return out
+
+    def set_speed(self, steps_per_chunk: int | None = None, chunk_seconds: float | None = None) -> None:
+        """Steps per chunk (>= 1) and the minimum seconds between chunk starts (>= 0)."""
+        if steps_per_chunk is not None:
+            if int(steps_per_chunk) < 1:
+                raise ValueError(f"steps_per_chunk must be >= 1, got {steps_per_chunk}")
+            self.steps_per_chunk = int(steps_per_chunk)
+        if chunk_seconds is not None:
+            if not chunk_seconds >= 0:
+                raise ValueError(f"chunk_seconds must be >= 0, got {chunk_seconds}")
+            self.chunk_seconds = float(chunk_seconds)
+        self._wake.set()
+
+    def reset(self, model: M) -> None:
+        """Replace the model (e.g. a new Trainer); frames and error are cleared, play state kept."""
+        with self.hold():
+            self._model = model
+            self._frames.clear()
+            self.error = None
+            self.steps_done = 0
+            self._rate.clear()
+            self._capture_now()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop for good and wait for the thread to exit."""
+        with self._mutex:
+            self._closed = True
+            self._playing = False
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    # --- the training thread ---------------------------------------------------
+    def _start_thread(self) -> None:
+        """Start the thread unless one is running (caller holds _mutex)."""
+        if self._thread is None:
+            configure_torch_threads()
+            self._wake.clear()
+            self._thread = threading.Thread(target=self._loop, daemon=True,
+                                            name=f"{THREAD_PREFIX}-{id(self):x}")
+            self._thread.start()
+
+    def _should_run(self) -> bool:
+        """False (and the thread forgotten) when paused or closed; decided under _mutex
+        so that a play() racing with the exit starts a new thread instead of losing it."""
+        with self._mutex:
+            if self._playing and not self._closed:
+                return True
+            self._thread = None
+            return False
+
+    def _loop(self) -> None:
+        _name_os_thread(THREAD_PREFIX)
+        last_check = time.monotonic()
+        next_chunk = last_check
+        while self._should_run():
+            now = time.monotonic()
+            if now - last_check >= LIVENESS_PERIOD:
+                last_check = now
+                if not self._alive():
+                    with self._mutex:
+                        self._suspended = self._playing
+                        self._thread = None
+                    return
+            if now < next_chunk:
+                self._wake.wait(min(next_chunk - now, LIVENESS_PERIOD))
+                self._wake.clear()
+                continue
+            next_chunk = max(next_chunk + self.chunk_seconds, now) if self.chunk_seconds else now
+            for _ in range(self.steps_per_chunk):
+                if not (self._playing and self._train_one()):
+                    break
+            self._rate.append((time.monotonic(), self.steps_done))
+
+    def _train_one(self) -> bool:
+        """One step under the lock; False (and paused) when it raised."""
+        with self._turnstile:
+            pass
+        with self._lock:
+            model = self._model
+            try:
+                self._step(model)
+            except GanlabError as exc:
+                self._stop_with(str(exc))
+                return False
+            except Exception as exc:  # a bug: keep the thread's owner informed, not a silent death
+                _log.exception("training step failed")
+                self._stop_with(f"unexpected error, training paused: {type(exc).__name__}: {exc}")
+                return False
+            self._after_step(model)
+            return True
+
+    def _stop_with(self, message: str) -> None:
+        self.error = message
+        with self._mutex:
+            self._playing = False
+
+    def _after_step(self, model: M) -> None:
+        self.steps_done += 1
+        if self._capture is not None and self._frames.tick():
+            self._capture_now()
+
+    def _capture_now(self) -> None:
+        if self._capture is not None:
+            step = getattr(self._model, "step_count", self.steps_done)
+            self._frames.add(int(step), self._capture(self._model))
+
+
+# --- binding to a Streamlit session ------------------------------------------------
+def session_liveness() -> Callable[[], bool]:
+    """A check that the current script's browser session is still connected.
+
+    False once Streamlit's runtime no longer lists the session as active (tab
+    closed, connection lost). Outside a script run, and under AppTest (whose
+    runtime is a mock), it is always True: close those runners explicitly.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return _always_alive
+    session_id = ctx.session_id
+
+    def alive() -> bool:
+        if not Runtime.exists():
+            return True
+        return bool(Runtime.instance().is_active_session(session_id))
+
+    return alive
+
+
+def session_runner(key: str, build: Callable[[], M], **options: Any) -> Runner[M]:
+    """This browser session's Runner under `key`, created with `build()` on first use.
+
+    `options` are Runner's keyword arguments; they apply when it is created. Each
+    call also restarts a thread that stopped while the session was disconnected.
+    """
+    import streamlit as st
+
+    runner = st.session_state.get(key)
+    if not isinstance(runner, Runner):
+        runner = Runner(build(), alive=session_liveness(), **options)
+        st.session_state[key] = runner
+    runner.resume()
+    return runner
+
+
+def live_runner_threads() -> int:
+    """Number of runner training threads alive in this process."""
+    return sum(1 for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX))
+
+
+def close_all() -> None:
+    """Close every runner of this process (tests; server shutdown)."""
+    for runner in list(_RUNNERS):
+        runner.close()

@@ -1,0 +1,197 @@
+"""Plotly figure specs (plain dicts for `ui.live_plot`) for the toy views and charts.
+
+Layout only: every number drawn here was computed by the engine (`ganlab.probe`,
+the trainer's history); this module places it on axes, colours it and encodes it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ui.live_plot import encode
+
+REAL_COLOUR = "#222222"
+FAKE_COLOUR = "#ff7f0e"
+MANIFOLD_COLOUR = "rgba(44, 160, 44, 0.8)"
+ARROW_COLOUR = "rgba(120, 40, 160, 0.9)"
+# Blue where D says "fake", red where it says "real" (matches ganlab.render).
+SURFACE_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"],
+                 [1.0, "#b2182b"]]
+# Arrows are drawn this long (as a fraction of the view width) at the largest gradient.
+ARROW_LENGTH = 0.08
+MAX_ARROWS = 250
+
+
+def _margin() -> dict[str, int]:
+    return {"l": 40, "r": 10, "t": 30, "b": 30}
+
+
+def _lines(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K, L, 2) polylines -> x, y with a NaN after each, for one Plotly line trace."""
+    k, n, _ = segments.shape
+    padded = np.full((k, n + 1, 2), np.nan, dtype=np.float32)
+    padded[:, :n] = segments[:, :, :2]
+    flat = padded.reshape(-1, 2)
+    return flat[:, 0], flat[:, 1]
+
+
+def scatter_trace(points: np.ndarray, name: str, colour: str, size: float = 4.0,
+                  webgl: bool = True) -> dict[str, Any]:
+    return {"type": "scattergl" if webgl else "scatter", "mode": "markers", "name": name,
+            "x": encode(points[:, 0]), "y": encode(points[:, 1]),
+            "marker": {"color": colour, "size": size, "opacity": 0.8}, "hoverinfo": "skip"}
+
+
+def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
+            surface: np.ndarray | None = None, surface_range: tuple[float, float] = (0.0, 1.0),
+            surface_label: str = "D(x)", manifold: np.ndarray | None = None,
+            arrows: np.ndarray | None = None, title: str = "", uirevision: str = "2d",
+            webgl: bool = True) -> dict[str, Any]:
+    """The 2-D view: D's heat map behind real and fake points, optional G manifold and
+    gradient arrows. Axes are fixed to `box` (D, 2): they never follow the points.
+
+    manifold: (rows, cols, D) G on a latent grid; arrows: (N, D) gradient per fake point.
+    """
+    data: list[dict[str, Any]] = []
+    if surface is not None:
+        res_y, res_x = surface.shape
+        data.append({
+            "type": "heatmap", "z": encode(surface), "name": surface_label,
+            "x0": float(box[0, 0]), "dx": float(box[0, 1] - box[0, 0]) / max(res_x - 1, 1),
+            "y0": float(box[1, 0]), "dy": float(box[1, 1] - box[1, 0]) / max(res_y - 1, 1),
+            "zmin": surface_range[0], "zmax": surface_range[1], "colorscale": SURFACE_SCALE,
+            "opacity": 0.85, "hoverinfo": "skip", "zsmooth": False,
+            "colorbar": {"title": {"text": surface_label}, "thickness": 12, "len": 0.8},
+        })
+    if manifold is not None:
+        rows = manifold
+        cols = manifold.transpose(1, 0, 2)
+        x1, y1 = _lines(rows)
+        x2, y2 = _lines(cols) if manifold.shape[0] > 1 else (np.empty(0), np.empty(0))
+        data.append({"type": "scatter", "mode": "lines", "name": "G manifold",
+                     "x": encode(np.concatenate([x1, x2])), "y": encode(np.concatenate([y1, y2])),
+                     "line": {"color": MANIFOLD_COLOUR, "width": 1}, "hoverinfo": "skip"})
+    data.append(scatter_trace(real, "real", REAL_COLOUR, webgl=webgl))
+    if fake is not None:
+        data.append(scatter_trace(fake, "fake (fixed noise)", FAKE_COLOUR, webgl=webgl))
+    if arrows is not None and fake is not None:
+        data.append(_arrow_trace(fake, arrows, box))
+    span = [[float(box[i, 0]), float(box[i, 1])] for i in range(2)]
+    layout = {
+        "uirevision": uirevision, "margin": _margin(), "title": {"text": title, "font": {"size": 13}},
+        "xaxis": {"range": span[0], "autorange": False, "zeroline": False},
+        "yaxis": {"range": span[1], "autorange": False, "zeroline": False,
+                  "scaleanchor": "x", "scaleratio": 1},
+        "legend": {"orientation": "h", "y": -0.08},
+        "plot_bgcolor": "white",
+    }
+    return {"data": data, "layout": layout}
+
+
+def _arrow_trace(points: np.ndarray, grads: np.ndarray, box: np.ndarray) -> dict[str, Any]:
+    """Segments from each of up to MAX_ARROWS fake points along G's gradient, the
+    longest ARROW_LENGTH of the view width (directions and relative sizes are kept)."""
+    step = max(1, math.ceil(len(points) / MAX_ARROWS))
+    p, g = points[::step, :2], grads[::step, :2]
+    norm = np.linalg.norm(g, axis=1)
+    top = float(np.nanmax(norm)) if norm.size and np.isfinite(norm).any() else 0.0
+    scale = ARROW_LENGTH * float(box[0, 1] - box[0, 0]) / top if top > 0 else 0.0
+    seg = np.stack([p, p + g * scale], axis=1)
+    x, y = _lines(seg)
+    return {"type": "scatter", "mode": "lines", "name": "G's push (gradient)",
+            "x": encode(x), "y": encode(y), "line": {"color": ARROW_COLOUR, "width": 1.2},
+            "hoverinfo": "skip"}
+
+
+def view_3d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
+            surface: np.ndarray | None = None, real_z: np.ndarray | None = None,
+            fake_z: np.ndarray | None = None, surface_label: str = "D(x)",
+            surface_range: tuple[float, float] = (0.0, 1.0), uirevision: str = "3d") -> dict[str, Any]:
+    """A rotatable 3-D view. 3-D data: real and fake points. 2-D data: D's surface as
+    a landscape with the points lying on it (z = D's value, `real_z` / `fake_z`).
+    The scene's ranges are fixed; the user's camera is kept (uirevision)."""
+    def pts(p: np.ndarray, z: np.ndarray | None, name: str, colour: str) -> dict[str, Any]:
+        zz = p[:, 2] if p.shape[1] > 2 else (z if z is not None else np.zeros(len(p)))
+        return {"type": "scatter3d", "mode": "markers", "name": name, "x": encode(p[:, 0]),
+                "y": encode(p[:, 1]), "z": encode(zz), "hoverinfo": "skip",
+                "marker": {"color": colour, "size": 2, "opacity": 0.85}}
+
+    data: list[dict[str, Any]] = []
+    scene: dict[str, Any] = {"aspectmode": "cube"}
+    for i, axis in enumerate(("xaxis", "yaxis")):
+        scene[axis] = {"range": [float(box[i, 0]), float(box[i, 1])], "autorange": False}
+    if real.shape[1] > 2:
+        scene["zaxis"] = {"range": [float(box[2, 0]), float(box[2, 1])], "autorange": False}
+    else:
+        lo, hi = surface_range
+        scene["zaxis"] = {"range": [lo, hi], "autorange": False, "title": {"text": surface_label}}
+        if surface is not None:
+            res_y, res_x = surface.shape
+            data.append({"type": "surface", "z": encode(surface), "name": surface_label,
+                         "x": encode(np.linspace(box[0, 0], box[0, 1], res_x)),
+                         "y": encode(np.linspace(box[1, 0], box[1, 1], res_y)),
+                         "cmin": lo, "cmax": hi, "colorscale": SURFACE_SCALE, "opacity": 0.7,
+                         "showscale": False, "hoverinfo": "skip"})
+    data.append(pts(real, real_z, "real", REAL_COLOUR))
+    if fake is not None:
+        data.append(pts(fake, fake_z, "fake (fixed noise)", FAKE_COLOUR))
+    layout = {"uirevision": uirevision, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+              "scene": scene, "legend": {"orientation": "h", "y": 0}}
+    return {"data": data, "layout": layout}
+
+
+# --- charts ------------------------------------------------------------------
+# (history key, label, panel): panel 0 losses, 1 coverage / quality, 2 distances.
+CHART_SERIES = (
+    ("d_loss", "D loss", 0), ("g_loss", "G loss", 0),
+    ("modes_captured", "modes captured", 1), ("hq_pct", "% high quality", 1),
+    ("kl", "KL (nats)", 2), ("js", "JS (bits)", 2), ("w2", "W2", 2),
+)
+PANEL_TITLES = ("losses", "modes captured / % high quality", "KL / JS / W2")
+
+
+def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
+           uirevision: str = "charts") -> dict[str, Any]:
+    """Three side-by-side line charts of the run's history rows over steps.
+
+    marker_step: draws a vertical line there (the history scrubber's position).
+    """
+    data: list[dict[str, Any]] = []
+    for key, label, panel in CHART_SERIES:
+        rows = [r for r in history if key in r and r[key] is not None and math.isfinite(r[key])]
+        if not rows:
+            continue
+        axis = "" if panel == 0 else str(panel + 1)
+        data.append({"type": "scatter", "mode": "lines+markers", "name": label,
+                     "marker": {"size": 4},
+                     "x": encode(np.array([r["step"] for r in rows])),
+                     "y": encode(np.array([r[key] for r in rows])),
+                     "xaxis": "x" + axis, "yaxis": "y" + axis, "hoverinfo": "x+y+name"})
+    layout: dict[str, Any] = {"uirevision": uirevision, "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
+                              "legend": {"orientation": "h", "y": -0.2}, "shapes": [],
+                              "annotations": []}
+    width = 1.0 / 3
+    for panel, title in enumerate(PANEL_TITLES):
+        suffix = "" if panel == 0 else str(panel + 1)
+        lo, hi = panel * width + 0.03, (panel + 1) * width - 0.03
+        layout["xaxis" + suffix] = {"domain": [lo, hi], "anchor": "y" + suffix, "title": {"text": "step"}}
+        layout["yaxis" + suffix] = {"anchor": "x" + suffix}
+        layout["annotations"].append({"text": title, "x": (lo + hi) / 2, "y": 1.08, "xref": "paper",
+                                      "yref": "paper", "showarrow": False, "font": {"size": 12}})
+        if marker_step is not None:
+            layout["shapes"].append({"type": "line", "xref": "x" + suffix, "yref": "y" + suffix + " domain",
+                                     "x0": marker_step, "x1": marker_step, "y0": 0, "y1": 1,
+                                     "line": {"color": "grey", "dash": "dot", "width": 1}})
+    return {"data": data, "layout": layout}
+
+
+def sketch_view(box: np.ndarray, points: np.ndarray | None, uirevision: str = "sketch") -> dict[str, Any]:
+    """The drawing canvas: the drawn points on fixed axes (drag draws, click adds a point)."""
+    pts = points if points is not None and len(points) else np.zeros((0, 2), dtype=np.float32)
+    fig = view_2d(box, pts, None, title="drag to draw a stroke, click to add a blob of points",
+                  uirevision=uirevision, webgl=False)
+    fig["layout"]["dragmode"] = "drawopenpath"
+    fig["config"] = {"modeBarButtonsToAdd": ["drawopenpath"]}
+    return fig
