@@ -51,11 +51,11 @@ class ProgressBar:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from ganlab import distributed
-    from ganlab.checkpoint import load_run, save_run
     from ganlab.config import parse_assignments
     from ganlab.data import build_dataset
     from ganlab.presets import resolve_config
-    from ganlab.trainer import Trainer
+    from ganlab.progressive import build_trainer, load_any_run
+    from ganlab.progressive import save_any_run as save_run
 
     overrides = parse_assignments(args.set)
     for key in ("model", "steps", "minutes", "seed", "device", "progress_every"):
@@ -63,7 +63,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if value is not None:
             overrides[key] = value
     out = Path(args.out) if args.out else None
-    cfg = None
     if args.resume:
         from ganlab.checkpoint import read_config
 
@@ -72,6 +71,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if out is None:
             raise GanlabError("train needs --out RUN_DIR (where the run is written)")
         cfg = resolve_config(args.data, args.preset, overrides)
+    if cfg.model == "pgan" and distributed.launched_by_torchrun():
+        raise GanlabError("model pgan trains in one process; run it without torchrun")
     # Under torchrun: join the group and train on this rank's shard (see ganlab.distributed).
     ctx = distributed.init_from_env(overrides.get("device", cfg.device))
     dataset = None
@@ -79,12 +80,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg.validate()
         dataset = distributed.shard(build_dataset(cfg.data_options()), ctx)
     if args.resume:
-        trainer = load_run(args.resume, device=overrides.pop("device", None), dataset=dataset)
+        trainer = load_any_run(args.resume, device=overrides.pop("device", None), dataset=dataset)
         if overrides:
             trainer.update(**overrides)
         out = out or Path(args.resume)
     else:
-        trainer = Trainer(cfg, dataset=dataset)
+        trainer = build_trainer(cfg, dataset=dataset)
     main_rank = ctx is None or ctx.is_main
     if ctx is not None:
         distributed.wrap(trainer, ctx)
@@ -158,7 +159,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from ganlab.checkpoint import load_run
+    from ganlab.progressive import load_any_run as load_run
 
     import torch
 
@@ -192,7 +193,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from ganlab.checkpoint import load_run
+    from ganlab.progressive import load_any_run as load_run
 
     trainer = load_run(args.run_dir, device=args.device)
     metrics = trainer.evaluate(args.n, seed=args.seed)

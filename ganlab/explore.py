@@ -29,12 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-import ganlab
 from ganlab.errors import ConfigError
 from ganlab.models.pgan import pixel_norm
-from ganlab.pretrained import PretrainedGenerator, load_generator
+from ganlab.pretrained import BUNDLED_DIR, PretrainedGenerator, load_generator
+from ganlab.pretrained import list_bundled as bundled_models
 
-BUNDLED_DIR = Path(ganlab.__file__).resolve().parents[1] / "assets" / "pgan"
 # Bundled model -> the data set it was trained on (for the nearest-real-image view).
 BUNDLED_DATA = {"mnist-32": "mnist", "fashion-32": "fashion_mnist"}
 MAX_UPLOAD_BYTES = 600 << 20
@@ -43,14 +42,6 @@ INTERPOLATIONS = ("slerp", "lerp")
 
 
 # --- models ---------------------------------------------------------------------
-
-def bundled_models(folder: Path | None = None) -> dict[str, Path]:
-    """Name -> .safetensors path of every generator shipped in `folder` (default assets/pgan/)."""
-    folder = folder or BUNDLED_DIR
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.safetensors")) if p.with_suffix(".json").is_file()}
-
 
 def load_bundled(name: str, folder: Path | None = None) -> PretrainedGenerator:
     """A bundled generator by name ("mnist-32", "fashion-32")."""

@@ -138,8 +138,13 @@ def d_surface(trainer: Trainer, box: np.ndarray | None = None,
         return None
     box = view_box(trainer) if box is None else np.asarray(box, dtype=np.float32)
     grid = _plane(box, res).to(trainer.device)
+    # A D with a minibatch-std feature judges each point with its group of neighbours
+    # in the batch. Grid rows as groups would band the picture; a fixed shuffle makes
+    # every group spread over the box, like a varied batch. (No effect on other Ds.)
+    order = torch.randperm(len(grid), generator=torch.Generator().manual_seed(0)).to(grid.device)
     with _eval(trainer.D):
-        logits = _d_logits(trainer, grid)
+        logits = torch.empty(len(grid), device=grid.device)
+        logits[order] = _d_logits(trainer, grid[order])
     if surface_kind(trainer.cfg.loss) == "probability":
         logits = torch.sigmoid(logits)
     return _numpy(logits).reshape(res, res)

@@ -40,7 +40,8 @@ def _generate(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
     was = g.training
     g.eval()
     try:
-        return g(z.to(trainer.device), None if y is None else y.to(trainer.device)).float().cpu()
+        # trainer.generate: the progressive trainer upsamples while its G is still small.
+        return trainer.generate(z, y, ema=True).float().cpu()
     finally:
         g.train(was)
 

@@ -45,7 +45,6 @@ from ganlab.config import LIVE_FIELDS, Config
 from ganlab.data import Dataset, build_dataset
 from ganlab.data.base import DataInfo
 from ganlab.errors import CheckpointError, ConfigError, DivergenceError
-from ganlab.models import MODELS
 from ganlab.models.pgan import Discriminator, Generator, PGANConfig
 from ganlab.penalties import gradient_penalty
 from ganlab.trainer import Trainer, resolve_device
@@ -200,10 +199,6 @@ def build_pgan_models(cfg: Config, info: DataInfo, gen: torch.Generator) -> tupl
     full = PGANConfig(**{**base.to_dict(), "depth_other_scales": schedule.depths[1:]})
     return (_Conditionless(Generator(full, gen), flatten=False),
             _Conditionless(Discriminator(full, generator=gen), flatten=True))
-
-
-if "pgan" not in MODELS:  # lets Config.validate() accept model=pgan
-    MODELS.add("pgan", build_pgan_models, help="progressive GAN (Karras et al. 2018), grown 4x4 -> data size")
 
 
 class ProgressiveTrainer:

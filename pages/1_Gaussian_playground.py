@@ -14,9 +14,10 @@ from ganlab import probe
 from ganlab.config import LIVE_FIELDS
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
+from ganlab.trainer import Trainer
 from ui import controls, exports, state, views
 from ui.live_plot import live_plot
-from ui.runner import Runner, session_runner
+from ui.runner import Runner, redraw_period, session_runner
 from ui.sketch import stroke_points
 from ui.userpoints import build_trainer, read_upload
 
@@ -24,7 +25,7 @@ st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="w
 
 GROUPS = controls.toy_controls()
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
-REDRAW_SECONDS = 0.1          # the live view's refresh period (and a chunk's pacing)
+FALLBACK_REDRAW_SECONDS = 1.0
 SKETCH_BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]], dtype=np.float32)
 ss = st.session_state
 
@@ -38,7 +39,7 @@ if "pg.cfg" not in ss:
             ss["pg.points"] = state.decode_points(st.query_params[state.POINTS_PARAM])
         except GanlabError as exc:
             problems.append(str(exc))
-    ss["pg.cfg"], ss["pg.url_problems"] = first, problems
+    ss["pg.cfg"], ss["pg.base"], ss["pg.url_problems"] = first, first, problems
     ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
     controls.load(first, GROUPS)
 else:
@@ -48,7 +49,8 @@ else:
 def load_preset() -> None:
     name = ss["pg.preset"]
     keep_data = None if "data" in PRESETS.get(name).settings else ss["cfg.data"]
-    controls.load(resolve_config(data=keep_data, preset=name), GROUPS)
+    ss["pg.base"] = resolve_config(data=keep_data, preset=name)
+    controls.load(ss["pg.base"], GROUPS)
     ss["pg.restart"] = True
 
 
@@ -76,7 +78,7 @@ with st.sidebar:
                 controls.draw(control)
     st.caption("The URL holds every setting and the seed: copy it to share this experiment.")
 
-cfg = controls.read(GROUPS)
+cfg = controls.read(GROUPS, ss["pg.base"])  # settings without a widget: the last preset / URL
 ss["pg.cfg"] = cfg
 
 st.title("Gaussian playground")
@@ -112,7 +114,7 @@ points = ss.get("pg.points") if cfg.data == "points_file" else None
 
 
 # --- the run: built once, then rebuilt or updated live as the settings change --------
-def build():
+def build() -> Trainer:
     trainer = build_trainer(cfg, points)
     ss["pg.built_rev"] = ss["pg.points_rev"]
     ss["pg.real"] = probe.real_points(trainer, 1000)
@@ -120,8 +122,8 @@ def build():
 
 
 try:
-    runner: Runner = session_runner("pg.runner", build, capture=probe.frame, capture_every=25,
-                                    max_frames=240, chunk_seconds=REDRAW_SECONDS)
+    runner: Runner[Trainer] = session_runner("pg.runner", build, capture=probe.frame, capture_every=25,
+                                             max_frames=240)
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
@@ -160,12 +162,15 @@ def reset_run() -> None:
 
 
 ss["pg.shown_playing"] = runner.playing
+ss["pg.period"] = redraw_period()  # 0.1 s; longer while many sessions train at once
 
 
-# --- the live part: controls and views, redrawn every REDRAW_SECONDS while playing -------
+# --- the live part: controls and views, redrawn while playing -------------------------
+# The 2-D / 3-D view asks for its next frame once it has drawn one (live_plot's pace),
+# at most every pg.period; run_every only restarts that loop if a request got lost.
 # Transport buttons live inside the fragment: a click on Pause reruns only the
 # fragment (its callback runs first), not the whole page with its sidebar.
-@st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
+@st.fragment(run_every=FALLBACK_REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
     if ss.get("pg.restart"):
         st.rerun()  # Reset was clicked: the page rebuilds the run
@@ -189,7 +194,7 @@ def live_view() -> None:
     if speed == "max":
         runner.set_speed(50, 0.0)
     else:
-        runner.set_speed(int(speed), REDRAW_SECONDS)
+        runner.set_speed(int(speed), ss["pg.period"])
 
     opts = st.columns([2, 1, 1, 1, 1])
     view = opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view")
@@ -234,15 +239,18 @@ def live_view() -> None:
         fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface, surface_range=srange,
                             surface_label=label, real_z=extras.get("real_z"),
                             fake_z=extras.get("fake_z"), uirevision=revision)
-    live_plot(fig, key=f"pg.view.{view}", height=560, meta={"step": frame.step, "view": view})
+    ss["pg.frame_no"] = ss.get("pg.frame_no", 0) + 1
+    live_plot(fig, key=f"pg.view.{view}", height=560,
+              meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
+              pace=ss["pg.period"] if runner.playing else None)
     st.caption(f"step {frame.step}{'' if live else ' (history)'} · "
                f"{runner.steps_per_second:.0f} steps/s · "
                f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
     if runner.error:
         st.error(runner.error)
     live_plot(views.charts(history, None if live else frame.step), key="pg.charts", height=280)
-    if runner.playing != ss["pg.shown_playing"]:
-        st.rerun()  # playing changed (a click, or the run diverged): the page's refresh period too
+    if runner.playing != ss["pg.shown_playing"] or abs(redraw_period() - ss["pg.period"]) > 0.05:
+        st.rerun()  # playing or the server's load changed: the full page sets the period
 
 
 live_view()

@@ -7,7 +7,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from ganlab import explore
+from ganlab import explore, pretrained
 from ganlab.models.pgan import Generator, PGANConfig
 from ganlab.pretrained import save_generator
 
@@ -33,6 +33,7 @@ def app(bundled_dir, monkeypatch) -> AppTest:
     # The page lists the bundled models of explore.BUNDLED_DIR; a tiny 32 px one trained
     # on nothing stands in, "trained" on MNIST so that the nearest-image view appears.
     monkeypatch.setattr(explore, "BUNDLED_DIR", bundled_dir)
+    monkeypatch.setattr(pretrained, "BUNDLED_DIR", bundled_dir)
     monkeypatch.setattr(explore, "BUNDLED_DATA", {"tiny-32": "mnist"})
     return AppTest.from_file(PAGE, default_timeout=60).run()
 

@@ -23,7 +23,7 @@ from ganlab.errors import DataError, DivergenceError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.trainer import Trainer
 from ui import controls, exports, state
-from ui.runner import FrameBuffer, Runner, close_all, live_runner_threads
+from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads
 from ui.sketch import BLOB_POINTS, stroke_points
 from ui.userpoints import build_trainer, read_upload
 
@@ -220,12 +220,14 @@ def test_url_problems_are_explained_and_skipped() -> None:
     check = controls.url_check(controls.toy_controls())
     cfg, problems = state.config_from_query(
         {"d_lr": "abc", "g_width": "99999", "nope": "1", "data_path": "/etc/passwd", "seed": "4",
-         "preset": "grid25"}, check=check)
-    assert cfg.seed == 4 and cfg.data == "grid25" and cfg.g_width == 128 and cfg.data_path == ""
+         "device": "cuda", "minutes": "1.5", "preset": "grid25"}, check=check)
+    assert cfg.seed == 4 and cfg.g_width == 128 and cfg.data_path == "" and cfg.device == "cpu"
+    assert cfg.minutes == 1.5  # a setting without a widget still travels
+    assert cfg.diff(resolve_config(preset="grid25")) == {"seed": 4, "minutes": 1.5}
     text = " | ".join(problems)
-    for word in ("d_lr", "g_width", "nope", "data_path"):
+    for word in ("d_lr", "g_width", "nope", "data_path", "device"):
         assert word in text
-    assert len(problems) == 4
+    assert len(problems) == 5
     _, problems = state.config_from_query({"preset": "no-such-preset"}, check=check)
     assert "no-such-preset" in problems[0]
     image_presets = [n for n in PRESETS.names()
@@ -389,7 +391,7 @@ NEW_SETTINGS = dict(
     latent_dim=3, latent_dist="uniform", loss="lsgan", label_smoothing=0.1, d_dropout=0.1,
     d_l2=0.001, pack=2, gp_weight=5.0, clip_value=0.05, d_opt="rmsprop", d_lr=0.0005, g_opt="sgd",
     g_lr=0.002, d_beta1=0.4, g_beta1=0.3, d_steps=2, g_steps=3, batch_size=128, ema=0.99, seed=7,
-    eval_every=100, log_every=10,
+    eval_every=100, log_every=10, d_mbstd=16, lr_schedule="cosine", steps=4000,
 )
 
 
@@ -414,6 +416,16 @@ def test_every_control_reaches_the_run_and_the_url_reproduces_it() -> None:
     assert not again.warning and not again.error
     assert trainer_of(again).cfg == cfg
     assert again.number_input(key="cfg.g_steps").value == 3
+
+
+def test_settings_without_a_widget_survive_presets_and_urls() -> None:
+    at = open_page({"preset": "grid25", "minutes": "2.5"})
+    cfg = trainer_of(at).cfg
+    assert cfg == resolve_config(preset="grid25").replace(minutes=2.5)
+    at.number_input(key="cfg.seed").set_value(3).run()  # a widget change keeps them
+    assert trainer_of(at).cfg.minutes == 2.5 and trainer_of(at).cfg.seed == 3
+    url = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert url["minutes"] == "2.5"
 
 
 def test_bad_url_parameters_get_a_message() -> None:
@@ -562,3 +574,41 @@ def test_3d_data_in_both_views() -> None:
     three = figures(at)["3-D"]["fig"]
     assert [t["type"] for t in three["data"]] == ["scatter3d", "scatter3d"]
     assert three["layout"]["scene"]["zaxis"]["autorange"] is False
+
+
+@pytest.mark.slow
+def test_collapse_preset_collapses() -> None:
+    t = Trainer(resolve_config(preset="collapse").replace(eval_every=0))
+    for _ in range(1000):
+        t.step()
+    m = t.evaluate(2500)
+    assert m["max_mode_mass"] >= 0.4 and m["modes_captured"] <= 2  # spread evenly: 0.125, 8
+
+
+def test_step_slots_bound_concurrency_and_serve_in_turn() -> None:
+    slots = FairSlots(1)
+    inside, most, counts = [0], [0], [0, 0, 0]
+    guard = threading.Lock()
+    start = threading.Barrier(3)
+
+    def worker(i: int) -> None:
+        start.wait()
+        for _ in range(100):
+            with slots:
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                counts[i] += 1
+                time.sleep(0.0005)
+                with guard:
+                    inside[0] -= 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.05)
+    snapshot = list(counts)  # while all three compete
+    for t in threads:
+        t.join(30)
+    assert most[0] == 1 and counts == [100, 100, 100]
+    assert max(snapshot) - min(snapshot) <= 2  # first come, first served: nobody runs ahead

@@ -293,8 +293,8 @@ def test_missing_file_and_unknown_name():
     with pytest.raises(ConfigError) as err:
         load_generator("celebAHQ256")
     msg = str(err.value)
-    assert "unknown published checkpoint 'celebAHQ256'" in msg
-    assert "valid names: celebAHQ-256, celebAHQ-512, DTD, celeba" in msg and "did you mean" in msg
+    assert "unknown generator 'celebAHQ256' (did you mean 'celebAHQ-256'?)" in msg
+    assert "published: celebAHQ-256, celebAHQ-512, DTD, celeba" in msg
 
 
 # -- our own format ----------------------------------------------------------------------------

@@ -170,3 +170,11 @@ def test_colormap_ends_and_nan() -> None:
     assert tuple(c[0]) == tuple(c[1]) and tuple(c[2]) == tuple(c[3])
     assert c[0, 2] > c[0, 0] and c[2, 0] > c[2, 2]  # low blue, high red
     assert tuple(c[4]) == (128, 128, 128)
+
+
+def test_surface_with_minibatch_std_discriminator() -> None:
+    t = Trainer(small(d_mbstd=16, batch_size=64))
+    for res in (8, 10):  # 64 grid points form 4 groups; 100 form one
+        s = probe.d_surface(t, res=res)
+        assert s.shape == (res, res) and np.isfinite(s).all()
+    assert probe.g_gradients(t, probe.fake_points(t)).shape == (100, 2)

@@ -7,12 +7,13 @@ Widgets live in `st.session_state["cfg.<field>"]`.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import streamlit as st
 
-from ganlab.config import ACTIVATIONS, LATENT_DISTS, Config
+from ganlab.config import ACTIVATIONS, LATENT_DISTS, LR_SCHEDULES, Config
 from ganlab.data import DATASETS
 from ganlab.losses import LOSSES
 from ganlab.optim import OPTIMIZERS
@@ -89,6 +90,9 @@ def toy_controls() -> dict[str, list[Control]]:
             Control("d_l2", "D L2 penalty", "float", lo=0.0, hi=10.0, step=1e-3, fmt="%g"),
             Control("pack", "PacGAN pack", "int", lo=1, hi=8,
                     help="D judges this many samples jointly (fights mode collapse)"),
+            Control("d_mbstd", "D minibatch-std group (0 = off)", "int", lo=0, hi=256, step=8,
+                    help="D sees how varied each group of samples is (fights mode collapse); "
+                         "must divide the batch size"),
             Control("gp_weight", "Gradient penalty weight (wgan-gp)", "float", lo=0.0, hi=100.0,
                     step=1.0, fmt="%g"),
             Control("clip_value", "Weight clip (wgan)", "float", lo=0.001, hi=1.0, step=0.01, fmt="%g"),
@@ -103,6 +107,8 @@ def toy_controls() -> dict[str, list[Control]]:
             Control("g_beta1", "Adam beta1 (G)", "float", lo=0.0, hi=0.99, step=0.05, fmt="%.2f"),
             Control("d_steps", "D steps per iteration", "int", lo=1, hi=10),
             Control("g_steps", "G steps per iteration", "int", lo=1, hi=10),
+            Control("lr_schedule", "Learning-rate schedule", "select", LR_SCHEDULES,
+                    help="linear / cosine: both learning rates decay to 1% at the run length"),
             Control("batch_size", "Batch size", "int", lo=2, hi=4096, step=32),
             Control("ema", "EMA of G (0 = off)", "float", lo=0.0, hi=0.9999, step=0.001, fmt="%g",
                     help="metrics use the averaged G when on; the view shows G itself"),
@@ -117,7 +123,8 @@ def toy_controls() -> dict[str, list[Control]]:
             Control("log_every", "Losses every (steps)", "int", lo=1, hi=10_000, step=5),
             Control("eval_samples", "metric samples", "hidden", lo=100, hi=20_000),
             Control("n_fixed", "fixed noise batch", "hidden", lo=10, hi=5000),
-            Control("steps", "steps", "hidden", lo=0, hi=10**9),
+            Control("steps", "Run length (steps, for the schedule)", "int", lo=1, hi=10**7, step=500,
+                    help="training goes on after it; a decaying schedule ends here at 1%"),
         ],
     }
 
@@ -126,13 +133,20 @@ def all_controls(groups: dict[str, list[Control]]) -> dict[str, Control]:
     return {c.field: c for cs in groups.values() for c in cs}
 
 
+# Never from a link: the server's files and devices are not the visitor's to choose.
+NOT_FROM_URL = frozenset({"data_path", "device", "model", "image_size", "channels", "amp"})
+
+
 def url_check(groups: dict[str, list[Control]]) -> Callable[[str, Any], str | None]:
-    """For `ui.state.config_from_query`: fields without a control are refused."""
+    """For `ui.state.config_from_query`: a control's limits, NOT_FROM_URL refused; other
+    fields (new engine settings without a widget yet) pass to the trainer's validation."""
     controls = all_controls(groups)
 
     def check(field: str, value: Any) -> str | None:
+        if field in NOT_FROM_URL:
+            return "a link cannot set this"
         c = controls.get(field)
-        return c.check(value) if c else "this page has no such setting"
+        return c.check(value) if c else None
 
     return check
 
@@ -149,9 +163,10 @@ def load(cfg: Config, groups: dict[str, list[Control]], missing_only: bool = Fal
             st.session_state[c.key] = getattr(cfg, c.field)
 
 
-def read(groups: dict[str, list[Control]]) -> Config:
-    """The Config the widgets show (fields without a control keep Config defaults)."""
-    cfg = Config()
+def read(groups: dict[str, list[Control]], base: Config | None = None) -> Config:
+    """The Config the widgets show; fields without a widget come from `base` (the last
+    preset or URL loaded; default Config())."""
+    cfg = dataclasses.replace(base) if base is not None else Config()
     for c in all_controls(groups).values():
         if c.key in st.session_state:
             setattr(cfg, c.field, st.session_state[c.key])

@@ -26,6 +26,7 @@ Public API (for page authors)
     runner.error             # why training paused itself (divergence, a bug), or None
     runner.steps_done, runner.steps_per_second
     runner.close()           # stop for good
+    redraw_period()          # this session's redraw period: 0.1 s, longer when many sessions train
 
 Model contract: `step(model)` (default `model.step()`) advances it by one step and
 may raise `ganlab.errors.GanlabError` (e.g. `DivergenceError`): the runner pauses
@@ -46,11 +47,17 @@ burning CPU. If the session reconnects (Streamlit keeps a disconnected session
 for `server.disconnectedSessionTTL` seconds), the next `session_runner` call
 restarts the thread where it stopped.
 
-Threads: torch is set to `TORCH_THREADS` intra-op threads (default 1, env
-`GANLAB_TORCH_THREADS`). The app serves many sessions at once and toy or small
-models gain nothing from intra-op parallelism; every training thread using all
-cores would oversubscribe them (measured here: 2 threads per run on 2 shared
-cores made one run ~10x slower). One thread per run lets sessions share cores.
+Sharing one server between sessions (environment variables override the defaults):
+- torch uses `TORCH_THREADS` intra-op threads (default 1, `GANLAB_TORCH_THREADS`).
+  Toy and small models gain nothing from intra-op parallelism, and every training
+  thread using all cores oversubscribes them (measured here: 2 threads per run on
+  2 shared cores made one run ~10x slower). One thread per run lets sessions share.
+- At most `STEP_SLOTS` steps run at once in the process (default: the CPU count,
+  `GANLAB_STEP_SLOTS`), handed out first come, first served (`FairSlots`).
+- `redraw_period()` stretches each session's redraw period so that all sessions
+  together redraw at most `REDRAW_BUDGET` times a second (`GANLAB_REDRAW_BUDGET`).
+Without the last two, ten sessions on a 2-core server froze every view for over
+a minute (the web server's own threads starved).
 """
 from __future__ import annotations
 
@@ -75,6 +82,8 @@ P = TypeVar("P")
 LIVENESS_PERIOD = 0.5
 THREAD_PREFIX = "ganlab-runner"  # also the OS thread name (at most 15 bytes)
 TORCH_THREADS = int(os.environ.get("GANLAB_TORCH_THREADS", "1"))
+# Live-view redraws per second for all sessions of the server together (see redraw_period).
+REDRAW_BUDGET = float(os.environ.get("GANLAB_REDRAW_BUDGET", "40"))
 
 _log = logging.getLogger(__name__)
 _RUNNERS: "weakref.WeakSet[Runner[Any]]" = weakref.WeakSet()
@@ -99,6 +108,46 @@ def _name_os_thread(name: str) -> None:
         ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
     except (OSError, AttributeError):
         pass
+
+
+class FairSlots:
+    """At most `n` holders at a time, served first come, first served (a context manager).
+
+    A plain Semaphore lets the thread that releases a slot take it straight back, so
+    one session could starve the others; here a released slot goes to the longest
+    waiter.
+    """
+
+    def __init__(self, n: int) -> None:
+        self._free = max(1, n)
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+
+    def __enter__(self) -> "FairSlots":
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return self
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # release() hands its slot over by setting this
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
+# Steps in progress at once, for all sessions of the process. Python runs one thread's
+# bytecode at a time (the GIL) and a toy step is mostly bytecode, so ten sessions
+# stepping at once train no faster than two, but they starve the web server's own
+# threads (event loop, page scripts): measured here with 10 sessions, every view froze
+# for over a minute. With the slots the server's threads compete with at most
+# STEP_SLOTS training threads.
+STEP_SLOTS = FairSlots(int(os.environ.get("GANLAB_STEP_SLOTS", str(os.cpu_count() or 2))))
 
 
 def _default_step(model: Any) -> Any:
@@ -334,22 +383,26 @@ class Runner(Generic[M]):
             self._rate.append((time.monotonic(), self.steps_done))
 
     def _train_one(self) -> bool:
-        """One step under the lock; False (and paused) when it raised."""
-        with self._turnstile:
-            pass
-        with self._lock:
-            model = self._model
-            try:
-                self._step(model)
-            except GanlabError as exc:
-                self._stop_with(str(exc))
-                return False
-            except Exception as exc:  # a bug: keep the thread's owner informed, not a silent death
-                _log.exception("training step failed")
-                self._stop_with(f"unexpected error, training paused: {type(exc).__name__}: {exc}")
-                return False
-            self._after_step(model)
-            return True
+        """One step under the lock and a process-wide step slot; False (and paused) when
+        it raised. True without a step when paused while waiting for the slot."""
+        with STEP_SLOTS:
+            if not self._playing:
+                return True
+            with self._turnstile:
+                pass
+            with self._lock:
+                model = self._model
+                try:
+                    self._step(model)
+                except GanlabError as exc:
+                    self._stop_with(str(exc))
+                    return False
+                except Exception as exc:  # a bug: tell the page, do not die silently
+                    _log.exception("training step failed")
+                    self._stop_with(f"unexpected error, training paused: {type(exc).__name__}: {exc}")
+                    return False
+                self._after_step(model)
+                return True
 
     def _stop_with(self, message: str) -> None:
         self.error = message
@@ -405,6 +458,23 @@ def session_runner(key: str, build: Callable[[], M], **options: Any) -> Runner[M
         st.session_state[key] = runner
     runner.resume()
     return runner
+
+
+def training_sessions() -> int:
+    """Runners of this process whose thread is training now (all sessions)."""
+    return sum(1 for r in list(_RUNNERS) if r.thread_alive)
+
+
+def redraw_period(fastest: float = 0.1, budget: float = REDRAW_BUDGET) -> float:
+    """Seconds between live redraws for one session: `fastest`, or slower when many
+    sessions train, so that all sessions together redraw at most `budget` times a second.
+
+    Each redraw is a Streamlit fragment rerun (~20 ms of server CPU with the
+    playground's views, measured): ten sessions at 10 redraws/s would need two
+    cores for redraws alone and starve training and clicks. Use it as both the
+    fragment's run_every and the runner's chunk_seconds.
+    """
+    return max(fastest, training_sessions() / budget)
 
 
 def live_runner_threads() -> int:

@@ -7,7 +7,7 @@ whatever the presets say. A hand-written URL may start from a preset
 
 User points travel in the URL too (`pts`, at most MAX_URL_POINTS points, 3
 decimals). Never from a URL: `data_path` (a server-side path; a link must not
-make the server read its files).
+make the server read its files); a page refuses more through `check`.
 """
 from __future__ import annotations
 

@@ -3,11 +3,17 @@
 For each model (mlp, cgan, dcgan, cdcgan), with the model's default preset on
 the data that is present:
 - speed: real images per second seen by D in the ganlab Trainer and in the
-  plain textbook PyTorch loop for the same G and D (a DataLoader over per-image
-  tensors in [0, 1], each batch normalised to [-1, 1], separate D passes on real
-  and fake with two backward calls, BCE with the same smoothed real label, as
-  the classic PyTorch GAN examples do); each loop runs `--speed-seconds` in
-  alternating chunks; ratio > 1 means the Trainer is faster;
+  plain textbook PyTorch loop for the same architecture (a DataLoader over
+  per-image tensors in [0, 1], each batch normalised to [-1, 1], separate D
+  passes on real and fake with two backward calls, BCE with the same smoothed
+  real label, plain torch layers, as the classic PyTorch GAN examples do); each
+  loop runs `--speed-seconds` in alternating chunks, the EMA of G off (the
+  textbook loop has none); ratio > 1 means ganlab is faster (cpu_ratio: the
+  same per CPU second, steadier on a shared machine). Where ganlab wins:
+  no per-image loading (batches are sliced from one uint8 tensor), one D pass
+  on real + fake when D has no BatchNorm, no D weight gradients in G's update,
+  fused Adam, and, in the DCGANs, G's bottom layer and D's top layer computed as
+  the matrix products they are (`BottomConvT`, `TopConv`);
 - quality: a fresh Trainer trains for a wall-clock budget (`--seconds`), then
   its generator gets the classifier metrics of
   `ganlab.metrics.images` on `--eval-samples` samples (and the Parzen estimate
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -60,15 +67,32 @@ class _PerImage(TorchDataset):
         return self.images[i], self.labels[i]
 
 
+def plain_layers(module: torch.nn.Module) -> torch.nn.Module:
+    """The same network with ganlab's matmul layers (`BottomConvT`, `TopConv`) swapped for the
+    plain nn.ConvTranspose2d / nn.Conv2d a textbook model uses (same weights, same function)."""
+    from ganlab.models.dcgan import BottomConvT, TopConv
+
+    for name, child in module.named_children():
+        if isinstance(child, (BottomConvT, TopConv)):
+            cls = torch.nn.ConvTranspose2d if isinstance(child, BottomConvT) else torch.nn.Conv2d
+            plain = cls(child.in_channels, child.out_channels, child.kernel_size, child.stride,
+                        child.padding, bias=child.bias is not None)
+            plain.load_state_dict(child.state_dict())
+            setattr(module, name, plain)
+        else:
+            plain_layers(child)
+    return module
+
+
 class TextbookLoop:
-    """The classic PyTorch GAN loop for cfg's G and D (fresh copies), run in timed chunks."""
+    """The classic PyTorch GAN loop for cfg's architecture (fresh G and D), run in timed chunks."""
 
     def __init__(self, cfg, data, device: torch.device) -> None:
         from ganlab.models import build_models
 
         torch.manual_seed(cfg.seed)
         self.cfg, self.device = cfg, device
-        self.G, self.D = build_models(cfg, data.info)
+        self.G, self.D = (plain_layers(net) for net in build_models(cfg, data.info))
         self.G.to(device)
         self.D.to(device)
         self.cond = getattr(self.G, "num_classes", 0)
@@ -105,20 +129,31 @@ class TextbookLoop:
         F.binary_cross_entropy_with_logits(D(fake, y_fake), self.ones).backward()
         self.opt_g.step()
 
-    def run(self, seconds: float) -> tuple[int, float]:
-        """Steps for about `seconds` -> (real images seen, elapsed seconds)."""
-        images, t0 = 0, time.perf_counter()
+    def run(self, seconds: float) -> tuple[int, float, float]:
+        """Steps for about `seconds` -> (real images seen, wall seconds, CPU seconds)."""
+        images, t0, c0 = 0, time.perf_counter(), time.process_time()
         while time.perf_counter() - t0 < seconds:
             self.step()
             images += self.cfg.batch_size
-        return images, time.perf_counter() - t0
+        return images, time.perf_counter() - t0, time.process_time() - c0
 
 
-def compare_speed(cfg, data, seconds: float, rounds: int = 6) -> tuple[float, float]:
-    """(Trainer images/s, textbook images/s) for cfg, each timed for `seconds` in total.
+@dataclass
+class Speed:
+    """Images per second of the two loops, by the wall clock and per CPU second."""
+
+    ours: float
+    textbook: float
+    ours_cpu: float
+    textbook_cpu: float
+
+
+def compare_speed(cfg, data, seconds: float, rounds: int = 10) -> Speed:
+    """Speeds of the Trainer and of the textbook loop for cfg, each run `seconds` in total.
 
     The two loops alternate in `rounds` chunks so that a change in the machine's
-    load (these CPUs are shared) hits both alike.
+    load (these CPUs are shared) hits both alike; images per CPU second (process
+    time) are reported too, as they depend much less on other processes.
     """
     from ganlab.trainer import Trainer
 
@@ -127,17 +162,17 @@ def compare_speed(cfg, data, seconds: float, rounds: int = 6) -> tuple[float, fl
     trainer.run(steps=3)  # warm-up (allocator, first-call overheads), not timed
     for _ in range(3):
         book.step()
-    ours = [0, 0.0]
-    theirs = [0, 0.0]
+    ours = [0, 0.0, 0.0]
+    theirs = [0, 0.0, 0.0]
     for _ in range(rounds):
-        s0, t0 = trainer.step_count, trainer.elapsed
+        s0, t0, c0 = trainer.step_count, time.perf_counter(), time.process_time()
         trainer.run(minutes=seconds / rounds / 60.0)
         ours[0] += (trainer.step_count - s0) * cfg.batch_size * cfg.d_steps
-        ours[1] += trainer.elapsed - t0
-        n, t = book.run(seconds / rounds)
-        theirs[0] += n
-        theirs[1] += t
-    return ours[0] / ours[1], theirs[0] / theirs[1]
+        ours[1] += time.perf_counter() - t0
+        ours[2] += time.process_time() - c0
+        for i, v in enumerate(book.run(seconds / rounds)):
+            theirs[i] += v
+    return Speed(ours[0] / ours[1], theirs[0] / theirs[1], ours[0] / ours[2], theirs[0] / theirs[2])
 
 
 def _real_reference(data, n: int, seed: int) -> dict[str, float]:
@@ -174,11 +209,13 @@ def run(args: argparse.Namespace) -> dict:
     for m in models:
         cfg = resolve_config(args.data, None, {"model": m, "seed": args.seed, "device": args.device,
                                                "eval_every": 0, "progress_every": 0})
-        ours, textbook = compare_speed(cfg, data, args.speed_seconds)
+        # Speed with the EMA of G off: the textbook loop keeps no average, so both do the same work.
+        sp = compare_speed(cfg.replace(ema=0.0), data, args.speed_seconds)
         trainer = Trainer(cfg, dataset=data)
         trainer.run(minutes=args.seconds / 60.0)
         row = {"model": m, "steps": trainer.step_count, "train_s": round(trainer.elapsed, 1),
-               "img_s": ours, "textbook_img_s": textbook, "ratio": ours / textbook}
+               "img_s": sp.ours, "textbook_img_s": sp.textbook, "ratio": sp.ours / sp.textbook,
+               "cpu_ratio": sp.ours_cpu / sp.textbook_cpu}
         row.update(image_metrics(trainer, args.eval_samples, seed=args.seed + 12345))
         if args.parzen:
             row.update(parzen_for_run(trainer, seed=args.seed).as_metrics())
@@ -195,7 +232,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def table(result: dict) -> str:
-    cols = ["model", "steps", "img_s", "textbook_img_s", "ratio", "fd", "score", "classes_covered",
+    cols = ["model", "steps", "img_s", "textbook_img_s", "ratio", "cpu_ratio", "fd", "score", "classes_covered",
             "class_entropy", "cond_acc"]
     if any("parzen_ll" in r for r in result["rows"]):
         cols += ["parzen_ll", "parzen_se", "parzen_sigma"]

@@ -59,5 +59,13 @@ def build_cgan(cfg: "Config", info: DataInfo, gen: torch.Generator) -> tuple[nn.
     return _mlp(cfg, info, gen, info.num_classes)
 
 
+@MODELS.register("pgan", help="progressive GAN (Karras et al. 2018), grown 4x4 -> image size by "
+                 "ganlab.progressive")
+def build_pgan(cfg: "Config", info: DataInfo, gen: torch.Generator) -> tuple[nn.Module, nn.Module]:
+    from ganlab.progressive import build_pgan_models
+
+    return build_pgan_models(cfg, info, gen)
+
+
 # Model families in their own modules register themselves on import.
 from ganlab.models import dcgan  # noqa: E402,F401

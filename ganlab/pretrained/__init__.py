@@ -12,6 +12,7 @@ Every source yields a `PretrainedGenerator`: z (N, latent_dim) -> raw images
 """
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tempfile
@@ -104,6 +105,18 @@ def list_published() -> dict[str, dict[str, Any]]:
     return {name: PUBLISHED.get(name).info() for name in PUBLISHED.names()}
 
 
+# Generators trained by this project (scripts/train_pgan_assets.py), shipped in the repo.
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "assets" / "pgan"
+
+
+def list_bundled(folder: Path | None = None) -> dict[str, Path]:
+    """Bundled generator name ("mnist-32", ...) -> its .safetensors (default assets/pgan/)."""
+    folder = folder or BUNDLED_DIR
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors")) if p.with_suffix(".json").is_file()}
+
+
 def load_generator(
     path_or_name: str | Path,
     average: bool = True,
@@ -119,13 +132,21 @@ def load_generator(
     Raises ConfigError for an unknown name, CheckpointError for a missing or malformed file.
     """
     device = _device(device)
+    bundled = list_bundled()
+    if isinstance(path_or_name, str) and path_or_name in bundled:
+        return _load_own(bundled[path_or_name], device)
     if isinstance(path_or_name, str) and path_or_name in PUBLISHED:
         path = download_published(path_or_name, progress)
         return _load_zoo(path, average, device, name=path_or_name)
     path = Path(path_or_name)
     if not path.exists():
         if isinstance(path_or_name, str) and not _looks_like_path(path_or_name):
-            PUBLISHED.get(path_or_name)  # raises ConfigError listing the valid names
+            names = [*bundled, *PUBLISHED.names()]
+            close = difflib.get_close_matches(path_or_name, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"unknown generator {path_or_name!r}{hint}; bundled: "
+                              f"{', '.join(bundled) or 'none'}; published: "
+                              f"{', '.join(PUBLISHED.names())}; or give a file path")
         raise CheckpointError(
             f"no checkpoint file at {path}; check the path, or pass one of the published "
             f"names: {', '.join(PUBLISHED.names())}"

@@ -92,15 +92,21 @@ def encode(values: np.ndarray) -> dict[str, str]:
 
 
 def live_plot(figure: dict[str, Any], *, key: str, height: int = 480,
-              meta: dict[str, Any] | None = None, draw_token: int | None = None) -> Any:
+              meta: dict[str, Any] | None = None, draw_token: int | None = None,
+              pace: float | None = None) -> Any:
     """Show `figure` ({data, layout[, config]}, Plotly JSON; arrays via `encode`).
 
     key: a stable key, so that reruns update this plot instead of making a new one.
     meta: small facts shown to scripts reading the redraw log (e.g. {"step": 120}).
     draw_token: not None turns on draw mode; returns {"token", "strokes"} where
       strokes are lists of [x, y] vertices in data coordinates drawn since the
-      token last changed (change it to clear). Otherwise returns None.
+      token last changed (change it to clear).
+    pace: seconds; when this figure reaches the browser it asks for the next one
+      (returns {"tick": n}, which reruns the enclosing fragment) at most this often.
+      The browser's speed then sets the frame rate, and at most one frame is on
+      its way, so frames never queue up behind a slow browser. Give `meta` a changing entry (e.g. a frame counter)
+      so that every rerun sends new arguments. None: no requests.
     """
     draw = None if draw_token is None else {"token": int(draw_token)}
-    return _component(fig=figure, height=int(height), meta=meta or {}, draw=draw, key=key,
-                      default=None)
+    return _component(fig=figure, height=int(height), meta=meta or {}, draw=draw, pace=pace,
+                      key=key, default=None)

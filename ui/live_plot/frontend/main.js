@@ -82,6 +82,28 @@
     });
   }
 
+  // --- pacing ----------------------------------------------------------------
+  // With args.pace (seconds), the plot asks Python for its next frame when this one
+  // arrives, at most every `pace` seconds. The browser sets the pace, so a slow
+  // browser gets fewer frames instead of a growing queue of stale ones (with a
+  // fixed timer it fell seconds behind, and a click on pause showed late).
+  let tick = 0;
+  let lastAsk = 0;
+  let askTimer = null;
+
+  function askForNext(pace) {
+    if (askTimer !== null) clearTimeout(askTimer);
+    askTimer = null;
+    if (typeof pace !== "number") return;
+    const wait = Math.max(0, lastAsk + pace * 1000 - Date.now());
+    askTimer = setTimeout(function () {
+      askTimer = null;
+      lastAsk = Date.now();
+      tick += 1;
+      send("streamlit:setComponentValue", { value: { tick: tick }, dataType: "json" });
+    }, wait);
+  }
+
   // --- rendering -----------------------------------------------------------
   async function draw(args) {
     const fig = args.fig || { data: [], layout: {} };
@@ -129,6 +151,9 @@
     const d = ev.data;
     if (!d || d.type !== "streamlit:render") return;
     pending = d.args;
+    // Ask for the next frame now, while this one is drawn: the server computes it
+    // in the meantime, and still at most one frame is on its way.
+    if (!d.args.draw) askForNext(d.args.pace);
     pump();
   });
   send("streamlit:componentReady", { apiVersion: 1 });

@@ -1,0 +1,215 @@
+"""View computations of the MNIST studio page: configs, sample grids, class views, run folders.
+
+Everything the studio page shows that involves tensors is made here, so the
+page only draws. Grids are uint8 (C, H, W) tensors (`ganlab.imageio.make_grid`);
+they use the EMA generator when the run has one, in eval mode and without
+gradients, from their own seeded random streams: drawing a view never changes
+the run's state or random stream.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+from ganlab.checkpoint import read_config, read_history, save_run
+from ganlab.classifier import has_classifier, load_classifier, predict
+from ganlab.config import Config
+from ganlab.errors import CheckpointError, ConfigError
+from ganlab.imageio import make_grid
+from ganlab.metrics.images import class_histogram
+from ganlab.presets import resolve_config
+from ganlab.progress import class_grid, fixed_grid
+
+if TYPE_CHECKING:
+    from ganlab.trainer import Trainer
+
+IMAGE_DATA = ("mnist", "fashion_mnist", "image_folder")
+IMAGE_MODELS = ("mlp", "cgan", "dcgan", "cdcgan")
+CONDITIONAL_MODELS = frozenset({"cgan", "cdcgan"})
+DEVICES = ("auto", "cpu", "cuda")
+# The studio's live defaults: frequent loss rows for the charts, and classifier
+# metrics on a modest sample (about 1 s on a CPU, taken between two steps).
+LIVE_DEFAULTS: dict[str, Any] = {"log_every": 10, "eval_every": 500, "eval_samples": 1000}
+GRID_SIZE = 64
+RUNS_ENV = "GANLAB_RUNS"
+
+
+def studio_config(data: str, model: str, overrides: dict[str, Any] | None = None) -> Config:
+    """The model's tuned preset for this data set, with the studio's live defaults, then overrides."""
+    if data not in IMAGE_DATA:
+        raise ConfigError(f"the studio trains on image sets: choose one of {', '.join(IMAGE_DATA)}")
+    if model not in IMAGE_MODELS:
+        raise ConfigError(f"the studio's models are {', '.join(IMAGE_MODELS)}; got {model!r}")
+    return resolve_config(data, None, {"model": model, **LIVE_DEFAULTS, **(overrides or {})})
+
+
+def device_summary() -> str:
+    """Which accelerator torch sees, in words (the page shows it beside the device choice)."""
+    if torch.cuda.is_available():
+        names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+        return f"GPU available: {names}"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "Apple GPU (MPS) available"
+    return "no GPU visible: training runs on the CPU"
+
+
+# --- views of a live run --------------------------------------------------------
+def progress_grid(trainer: "Trainer", n: int = GRID_SIZE) -> Tensor:
+    """G on the first n latents of the fixed noise batch: the same latents at every step."""
+    return fixed_grid(trainer, n)
+
+
+@torch.no_grad()
+def _generate(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
+    g = trainer.G_ema if trainer.G_ema is not None else trainer.G
+    was = g.training
+    g.eval()
+    try:
+        return g(z.to(trainer.device), None if y is None else y.to(trainer.device)).float().cpu()
+    finally:
+        g.train(was)
+
+
+def _latents(trainer: "Trainer", n: int, seed: int) -> Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return trainer._latent(n, gen, torch.device("cpu"))
+
+
+def _check_class(trainer: "Trainer", label: int) -> None:
+    if not trainer.num_classes:
+        raise ConfigError("class views need a conditional model (cgan or cdcgan)")
+    if not 0 <= label < trainer.num_classes:
+        raise ConfigError(f"class {label} is out of range: the model has classes 0..{trainer.num_classes - 1}")
+
+
+def class_row(trainer: "Trainer", label: int, n: int = 10, seed: int = 0) -> Tensor:
+    """n samples of one class from n seeded latents, in one row."""
+    _check_class(trainer, label)
+    z = _latents(trainer, n, seed)
+    return make_grid(_generate(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
+
+
+def classes_grid(trainer: "Trainer", per_class: int = 10) -> Tensor:
+    """Classes x samples: row k made with class k, column j with fixed latent j."""
+    _check_class(trainer, 0)
+    return class_grid(trainer, per_class)
+
+
+def interpolation(trainer: "Trainer", label: int, seed_a: int, seed_b: int, n: int = 10) -> Tensor:
+    """One row from latent(seed_a) to latent(seed_b) for a fixed class.
+
+    Spherical interpolation for normal latents (a straight line would pass through
+    low-norm latents G rarely saw), linear for uniform ones.
+    """
+    _check_class(trainer, label)
+    if n < 2:
+        raise ConfigError("an interpolation needs at least 2 images")
+    a, b = _latents(trainer, 1, seed_a)[0], _latents(trainer, 1, seed_b)[0]
+    t = torch.linspace(0, 1, n)[:, None]
+    if trainer.cfg.latent_dist == "normal":
+        omega = torch.arccos(torch.clamp(torch.dot(a / a.norm(), b / b.norm()), -1.0, 1.0))
+        if float(omega) > 1e-4:
+            z = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+        else:
+            z = (1 - t) * a + t * b
+    else:
+        z = (1 - t) * a + t * b
+    return make_grid(_generate(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
+
+
+def histogram_samples(trainer: "Trainer", n: int = 500, seed: int = 4321) -> Tensor | None:
+    """Samples for the class histogram (fast: hold the run only for this), None without a classifier."""
+    if not has_classifier(trainer.info.name):
+        return None
+    return trainer.sample(n, seed=seed)[0]
+
+
+def predicted_classes(data_name: str, samples: Tensor) -> list[int]:
+    """How many samples the data set's classifier puts in each class (run off the training lock)."""
+    clf = load_classifier(data_name)
+    _, probs = predict(clf, samples)
+    return [int(c) for c in class_histogram(probs.argmax(1), clf.num_classes)]
+
+
+# --- runs on disk ----------------------------------------------------------------------
+def runs_root() -> Path:
+    """Where the studio keeps runs: $GANLAB_RUNS, default runs/ under the current directory."""
+    return Path(os.environ.get(RUNS_ENV) or "runs")
+
+
+@dataclass
+class RunSummary:
+    """One run folder: its settings and the latest value of each metric it recorded."""
+
+    name: str
+    path: Path
+    data: str
+    model: str
+    steps: int
+    latest: dict[str, float] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        keys = ("d_loss", "g_loss", "fd", "score", "classes_covered", "cond_acc")
+        return {"run": self.name, "data": self.data, "model": self.model, "steps": self.steps,
+                **{k: self.latest.get(k) for k in keys}}
+
+
+def _step_of(run: Path, history: list[dict[str, float]]) -> int:
+    try:
+        return int(json.loads((run / "state.json").read_text(encoding="utf-8"))["step"])
+    except (OSError, ValueError, KeyError):
+        return int(history[-1]["step"]) if history else 0
+
+
+def list_runs(root: Path | None = None) -> list[RunSummary]:
+    """Image runs under root (page or CLI made), newest first; folders that are not runs are skipped."""
+    root = root if root is not None else runs_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for run in root.iterdir():
+        if not (run / "config.json").is_file() or not (run / "model.safetensors").is_file():
+            continue
+        try:
+            cfg = read_config(run)
+            history = read_history(run)
+        except (CheckpointError, ValueError):
+            continue  # a broken folder must not hide the others
+        if cfg.data not in IMAGE_DATA:
+            continue
+        latest: dict[str, float] = {}
+        for row in history:
+            latest.update({k: v for k, v in row.items() if k not in ("step", "time")})
+        found.append((run.stat().st_mtime, RunSummary(run.name, run, cfg.data, cfg.model,
+                                                      _step_of(run, history), latest)))
+    return [s for _, s in sorted(found, key=lambda f: f[0], reverse=True)]
+
+
+def run_name(cfg: Config, taken: set[str]) -> str:
+    """A fresh folder name like `mnist-cgan-3` (the first number not taken)."""
+    base = re.sub(r"[^A-Za-z0-9_-]", "_", f"{cfg.data}-{cfg.model}")
+    for i in range(1, 10_000):
+        if f"{base}-{i}" not in taken:
+            return f"{base}-{i}"
+    raise CheckpointError(f"too many runs named {base}-N in {runs_root()}; delete some")
+
+
+def save_to_runs(trainer: "Trainer", name: str | None = None, root: Path | None = None) -> Path:
+    """Save the run under root (a fresh name unless given); returns the folder."""
+    root = root if root is not None else runs_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(f"cannot create the runs folder {root} ({exc}); set {RUNS_ENV} "
+                              "to a writable folder") from None
+    if name is None:
+        name = run_name(trainer.cfg, {p.name for p in root.iterdir()})
+    return save_run(trainer, root / name)
+

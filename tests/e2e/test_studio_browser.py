@@ -1,0 +1,77 @@
+"""End to end, in headless Chromium: the MNIST studio's grid appears and changes while
+training, pause holds it, and a visit to another page leaves the run as it was.
+
+Budget: under 60 s (most of it is Chromium loading Streamlit and the first MNIST load)."""
+from __future__ import annotations
+
+import re
+import time
+from typing import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from ganlab.data.images import available_splits
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")]
+
+STEP = re.compile(r"^step (\d+)$")
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 45.0, what: str = "") -> object:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def grid(page: Page) -> tuple[int, str] | None:
+    """(step in the grid's caption, the grid image's src), or None while the page redraws."""
+    try:
+        caption = page.get_by_text(STEP).first.inner_text(timeout=1000)
+        src = page.locator("[data-testid='stImage'] img").first.get_attribute("src", timeout=1000)
+    except Exception:  # an element being replaced by the live view's redraw
+        return None
+    return int(STEP.match(caption.strip())[1]), src or ""
+
+
+def test_grid_appears_changes_pauses_and_survives_a_page_switch(browser, server) -> None:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    try:
+        page.goto(server.url + "/MNIST_studio")
+        page.get_by_role("button", name="Start new run").wait_for(timeout=60_000)
+        step0, src0 = wait_for(lambda: grid(page), what="the untrained grid")
+        assert step0 == 0
+        started = time.monotonic()
+        page.get_by_role("button", name="Start new run").click()
+        step1, src1 = wait_for(lambda: (lambda g: g if g and g[0] > 0 else None)(grid(page)),
+                               what="a trained grid")
+        assert time.monotonic() - started < 15  # the issue asks for 5 s; slack for a loaded test machine
+        assert src1 != src0
+        wait_for(lambda: (lambda g: g if g and g[0] > step1 and g[1] != src1 else None)(grid(page)),
+                 what="the grid to change again")
+
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Resume").wait_for(timeout=30_000)
+        time.sleep(1.0)
+        paused = wait_for(lambda: grid(page), what="the paused grid")
+        time.sleep(2.5)  # longer than a redraw period
+        assert grid(page) == paused, "the grid kept changing after pause"
+
+        # Another page in the same session (client-side navigation keeps the session) and back.
+        page.locator("[data-testid='stSidebarNav'] a[href$='/Latent_lab']").click()
+        page.get_by_role("heading", name="Latent lab").wait_for(timeout=60_000)
+        page.locator("[data-testid='stSidebarNav'] a[href$='/MNIST_studio']").click()
+        page.get_by_role("button", name="Resume").wait_for(timeout=60_000)
+        assert wait_for(lambda: grid(page), what="the grid after coming back")[0] == paused[0]
+        page.get_by_role("button", name="Resume").click()
+        wait_for(lambda: (lambda g: g if g and g[0] > paused[0] else None)(grid(page)),
+                 what="training to continue from where it was")
+    finally:
+        ctx.close()
+    wait_for(lambda: server.runner_threads() == 0, timeout=20, what="the training thread to stop")

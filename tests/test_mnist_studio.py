@@ -1,0 +1,299 @@
+"""The MNIST studio page (AppTest) and its engine helpers: training on the shared MNIST split,
+pause / resume / stop, live settings, class views, runs on disk, exports, bad input."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from ganlab import studio
+from ganlab.data.images import available_splits
+from ganlab.errors import ConfigError, DataError
+from ganlab.trainer import Trainer
+from ui import exports
+from ui.runner import Runner, close_all, live_runner_threads
+from ui.studio import save_upload, to_image
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
+needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANLAB_RUNS", str(tmp_path / "runs"))
+    yield
+    close_all()
+    assert wait_until(lambda: live_runner_threads() == 0, 10)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def runner_of(at: AppTest) -> Runner[Trainer]:
+    return at.session_state["studio.runner"]
+
+
+def trainer_of(at: AppTest) -> Trainer:
+    with runner_of(at).hold() as t:
+        return t
+
+
+def button(at: AppTest, key: str):
+    return next(b for b in at.button if b.key == key)
+
+
+def small(at: AppTest, model: str = "mlp") -> None:
+    """Settings for a quick run: the chosen model, batch 16, metrics every 20 steps on 200 samples."""
+    at.selectbox(key="studio.model").set_value(model)
+    at.number_input(key="studio.batch_size").set_value(16)
+    at.number_input(key="studio.eval_every").set_value(20)
+    at.number_input(key="studio.eval_samples").set_value(200)
+    at.run()
+
+
+def train(at: AppTest, steps: int) -> int:
+    """Start a fresh run, let it pass `steps`, pause it; returns the step reached."""
+    button(at, "studio.start").click().run()
+    assert runner_of(at).playing
+    assert wait_until(lambda: trainer_of(at).step_count >= steps, 30)
+    button(at, "studio.play").click().run()  # labelled Pause while playing
+    assert not runner_of(at).playing
+    return trainer_of(at).step_count
+
+
+@needs_mnist
+def test_start_trains_pause_holds_resume_continues_and_charts_appear() -> None:
+    at = open_page()
+    assert trainer_of(at).step_count == 0 and trainer_of(at).info.name == "mnist"
+    assert any("step 0" in (c.value or "") for c in at.caption)
+    assert len(runner_of(at).frames()) == 1  # the untrained grid is there before Start
+    small(at)
+    reached = train(at, 25)
+    at.run()
+    time.sleep(0.3)
+    assert trainer_of(at).step_count == reached, "training went on after Pause"
+    history = trainer_of(at).history
+    assert any("fd" in r and "score" in r for r in history), "no classifier metrics recorded"
+    assert any(f"step {reached}" in (c.value or "") for c in at.caption)
+    assert "Resume" in button(at, "studio.play").label
+    # the class histogram sums to the 500 samples it was made from
+    assert sum(at.session_state["studio.hist"]) == 500
+    button(at, "studio.play").click().run()
+    assert wait_until(lambda: trainer_of(at).step_count > reached + 5, 30)
+    button(at, "studio.play").click().run()
+    assert not at.exception
+
+
+@needs_mnist
+def test_live_setting_applies_in_place_but_a_model_change_waits_for_start() -> None:
+    at = open_page()
+    first = trainer_of(at)
+    at.number_input(key="studio.d_lr").set_value(5e-4).run()
+    assert trainer_of(at) is first and first.cfg.d_lr == 5e-4
+    assert first.opt_d.param_groups[0]["lr"] == 5e-4
+    at.selectbox(key="studio.model").set_value("dcgan").run()
+    assert trainer_of(at) is first
+    assert any("press **Start**" in w.value and "model" in w.value for w in at.warning)
+    button(at, "studio.start").click().run()
+    assert trainer_of(at).cfg.model == "dcgan" and not at.warning
+    runner_of(at).pause()
+
+
+@needs_mnist
+def test_conditional_model_shows_class_row_grid_and_interpolation() -> None:
+    at = open_page()
+    small(at, "cgan")
+    train(at, 3)
+    at.run()
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert "10 samples of class 0" in captions and "class 0: latent A -> latent B" in captions
+    assert any(c.startswith("classes x samples") for c in captions)
+    at.selectbox(key="studio.class").set_value(7).run()
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert "10 samples of class 7" in captions
+    assert not at.exception and not at.error
+
+
+@needs_mnist
+def test_stop_saves_a_run_that_is_listed_opened_and_compared(tmp_path) -> None:
+    at = open_page()
+    small(at)
+    reached = train(at, 10)
+    button(at, "studio.stop").click().run()
+    assert any("saved to" in s.value for s in at.success)
+    runs = studio.list_runs()
+    assert [r.steps for r in runs] == [reached] and runs[0].model == "mlp"
+    assert runs[0].path.parent == tmp_path / "runs"
+    # a fresh session opens it and continues from its step
+    close_all()
+    at2 = open_page()
+    assert trainer_of(at2).step_count == 0
+    button(at2, "studio.open").click().run()
+    assert trainer_of(at2).step_count == reached
+    assert not at2.exception and not at2.error
+    button(at2, "studio.play").click().run()  # Resume
+    assert wait_until(lambda: trainer_of(at2).step_count > reached, 30)
+    runner_of(at2).pause()
+
+
+@needs_mnist
+def test_exports_are_real_files() -> None:
+    at = open_page()
+    small(at)
+    train(at, 45)
+    at.run()
+    runner = runner_of(at)  # the page's CSV and checkpoint buttons call these on its runner
+    csv = exports.csv_now(runner)
+    assert csv.splitlines()[0].startswith("step,time") and len(csv.splitlines()) > 2
+    zipped = zipfile.ZipFile(io.BytesIO(exports.checkpoint_now(runner)))
+    assert "run/model.safetensors" in zipped.namelist()
+    assert len(at.get("download_button")) == 4
+
+
+@needs_mnist
+def test_a_gpu_asked_for_where_there_is_none_is_a_clear_message() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    at = open_page()
+    at.selectbox(key="studio.device").set_value("cuda").run()
+    button(at, "studio.start").click().run()
+    assert any("no CUDA GPU" in e.value for e in at.error)
+    assert not runner_of(at).playing and not at.exception
+
+
+def test_missing_offline_data_set_says_where_to_put_the_files(monkeypatch) -> None:
+    import ganlab.data.images as images
+
+    monkeypatch.setattr(images, "_search_dirs", lambda spec: [])
+    monkeypatch.setattr(images, "available_splits", lambda name: [])
+
+    def offline(*args, **kwargs):
+        raise DataError("no network")
+    monkeypatch.setattr(images, "download", offline)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("Put them in" in e.value and "GANLAB_DATA" in e.value for e in at.error)
+
+
+def test_image_folder_errors_are_answered_in_the_page(tmp_path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no pictures here")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.png").write_bytes(b"not a png")
+    at = open_page() if available_splits("mnist") else None
+    if at is None:
+        pytest.skip("the page opens on MNIST")
+    at.selectbox(key="studio.data").set_value("image_folder").run()
+    at.text_input(key="studio.data_path").set_value(str(empty)).run()
+    button(at, "studio.start").click().run()
+    assert any("no usable pictures" in e.value and "no .png/.jpg" in e.value for e in at.error)
+    at.text_input(key="studio.data_path").set_value(str(bad)).run()
+    button(at, "studio.start").click().run()
+    assert any("could not be read" in e.value and "broken.png" in e.value for e in at.error)
+    assert not at.exception
+
+
+# --- engine and UI helpers -----------------------------------------------------------------
+def _png(colour: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (20, 20), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+class _File:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_save_upload_writes_pictures_or_keeps_one_zip(tmp_path) -> None:
+    folder = save_upload([_File("a.png", _png(0)), _File("a.png", _png(255))], tmp_path / "up")
+    assert len(list(folder.iterdir())) == 2
+    z = save_upload([_File("set.zip", b"PK")], tmp_path / "up")
+    assert z.name == "upload.zip" and [p.name for p in (tmp_path / "up").iterdir()] == ["upload.zip"]
+    with pytest.raises(DataError, match="no files"):
+        save_upload([], tmp_path / "up")
+    with pytest.raises(DataError, match="not both"):
+        save_upload([_File("set.zip", b"PK"), _File("a.png", _png(0))], tmp_path / "up")
+
+
+def test_to_image_shapes() -> None:
+    assert to_image(torch.zeros(1, 5, 7, dtype=torch.uint8)).shape == (5, 7)
+    assert to_image(torch.zeros(3, 5, 7, dtype=torch.uint8)).shape == (5, 7, 3)
+
+
+def test_class_views_on_a_tiny_conditional_folder_run(tmp_path) -> None:
+    for cls, colour in (("dark", 10), ("light", 240)):
+        (tmp_path / "pics" / cls).mkdir(parents=True)
+        for i in range(4):
+            (tmp_path / "pics" / cls / f"{i}.png").write_bytes(_png(colour + i))
+    cfg = studio.studio_config("image_folder", "cgan", {"data_path": str(tmp_path / "pics"),
+                                                         "batch_size": 4, "eval_every": 0})
+    tr = Trainer(cfg)
+    assert tr.num_classes == 2
+    row = studio.class_row(tr, 1, n=5, seed=3)
+    assert row.dtype == torch.uint8 and row.shape[2] == 5 * 30 + 2  # 5 tiles of 28 px + padding
+    assert torch.equal(row, studio.class_row(tr, 1, n=5, seed=3))  # seeded: same picture
+    assert not torch.equal(row, studio.class_row(tr, 0, n=5, seed=3))  # the class matters
+    path = studio.interpolation(tr, 0, 1, 2, n=6)
+    ends = studio.class_row(tr, 0, n=1, seed=1)
+    assert torch.equal(path[:, :, :30 + 2][:, :, :30], ends[:, :, :30])  # starts at latent A
+    assert studio.classes_grid(tr, per_class=3).shape[1] == 2 * 30 + 2
+    with pytest.raises(ConfigError, match="out of range"):
+        studio.class_row(tr, 2)
+    plain = Trainer(cfg.replace(model="mlp"))
+    with pytest.raises(ConfigError, match="conditional"):
+        studio.class_row(plain, 0)
+    assert studio.histogram_samples(tr) is None  # no classifier for a folder
+
+
+def test_list_runs_reads_folders_and_skips_the_rest(tmp_path) -> None:
+    (tmp_path / "runs" / "junk").mkdir(parents=True)
+    (tmp_path / "pics").mkdir()
+    for i in range(3):
+        (tmp_path / "pics" / f"{i}.png").write_bytes(_png(30 * i))
+    cfg = studio.studio_config("image_folder", "mlp", {"data_path": str(tmp_path / "pics"),
+                                                        "batch_size": 2, "log_every": 1, "eval_every": 0})
+    tr = Trainer(cfg)
+    tr.step()
+    tr.step()
+    first = studio.save_to_runs(tr, root=tmp_path / "runs")
+    second = studio.save_to_runs(tr, root=tmp_path / "runs")
+    assert (first.name, second.name) == ("image_folder-mlp-1", "image_folder-mlp-2")
+    runs = studio.list_runs(tmp_path / "runs")
+    assert sorted(r.name for r in runs) == ["image_folder-mlp-1", "image_folder-mlp-2"]
+    assert runs[0].steps == 2 and runs[0].row()["d_loss"] == pytest.approx(tr.history[-1]["d_loss"])
+    assert studio.list_runs(tmp_path / "nowhere") == []
+
+
+def test_studio_config_rejects_toy_sets_and_unknown_models() -> None:
+    assert studio.studio_config("mnist", "cdcgan").eval_samples == 1000
+    with pytest.raises(ConfigError, match="image sets"):
+        studio.studio_config("ring8", "mlp")
+    with pytest.raises(ConfigError, match="models"):
+        studio.studio_config("mnist", "pgan")
