@@ -162,18 +162,19 @@ def reset_run() -> None:
 
 
 ss["pg.shown_playing"] = runner.playing
-ss["pg.period"] = redraw_period()  # 0.1 s; longer while many sessions train at once
 
 
 # --- the live part: controls and views, redrawn while playing -------------------------
-# The 2-D / 3-D view asks for its next frame once it has drawn one (live_plot's pace),
-# at most every pg.period; run_every only restarts that loop if a request got lost.
+# The 2-D / 3-D view asks for its next frame when one arrives (live_plot's pace), at most
+# every redraw_period() (0.1 s; longer while many sessions train); run_every only
+# restarts that loop if a request got lost.
 # Transport buttons live inside the fragment: a click on Pause reruns only the
 # fragment (its callback runs first), not the whole page with its sidebar.
 @st.fragment(run_every=FALLBACK_REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
     if ss.get("pg.restart"):
         st.rerun()  # Reset was clicked: the page rebuilds the run
+    period = redraw_period()
     cols = st.columns([1, 1, 1, 1, 1, 3])
     # The button does what its label says (not a toggle): a click delivered twice
     # (rerun requests coalesce while the view refreshes) must not undo itself.
@@ -194,7 +195,7 @@ def live_view() -> None:
     if speed == "max":
         runner.set_speed(50, 0.0)
     else:
-        runner.set_speed(int(speed), ss["pg.period"])
+        runner.set_speed(int(speed), period)
 
     opts = st.columns([2, 1, 1, 1, 1])
     view = opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view")
@@ -242,15 +243,15 @@ def live_view() -> None:
     ss["pg.frame_no"] = ss.get("pg.frame_no", 0) + 1
     live_plot(fig, key=f"pg.view.{view}", height=560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
-              pace=ss["pg.period"] if runner.playing else None)
+              pace=period if runner.playing else None)
     st.caption(f"step {frame.step}{'' if live else ' (history)'} · "
                f"{runner.steps_per_second:.0f} steps/s · "
                f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
     if runner.error:
         st.error(runner.error)
     live_plot(views.charts(history, None if live else frame.step), key="pg.charts", height=280)
-    if runner.playing != ss["pg.shown_playing"] or abs(redraw_period() - ss["pg.period"]) > 0.05:
-        st.rerun()  # playing or the server's load changed: the full page sets the period
+    if runner.playing != ss["pg.shown_playing"]:
+        st.rerun()  # playing changed (a click, or the run diverged): refresh the whole page
 
 
 live_view()

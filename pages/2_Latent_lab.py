@@ -162,13 +162,6 @@ st.caption(f"{k} runs, trained as one batched computation" if batched else
 
 
 # --- controls ----------------------------------------------------------------------------------
-def toggle_play() -> None:
-    if runner.playing:
-        runner.pause()
-    else:
-        runner.play()
-
-
 def single_step(d: bool, g: bool) -> None:
     try:
         runner.step_once(lambda m: m.step(d=d, g=g))
@@ -182,8 +175,9 @@ def reset_runs() -> None:
 
 
 cols = st.columns([1, 1, 1, 1, 1, 3])
-cols[0].button("⏸ Pause" if runner.playing else "▶ Play", on_click=toggle_play, key="lab.play",
-               type="primary", width="stretch")
+# The label decides the action (a click delivered twice must not undo itself).
+cols[0].button("⏸ Pause" if runner.playing else "▶ Play", key="lab.play", type="primary",
+               on_click=runner.pause if runner.playing else runner.play, width="stretch")
 cols[1].button("Step D", on_click=single_step, args=(True, False), width="stretch", key="lab.step_d")
 cols[2].button("Step G", on_click=single_step, args=(False, True), width="stretch", key="lab.step_g")
 cols[3].button("Step D+G", on_click=single_step, args=(True, True), width="stretch", key="lab.step")

@@ -23,7 +23,7 @@ from ganlab.errors import DataError, DivergenceError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.trainer import Trainer
 from ui import controls, exports, state
-from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads
+from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads, redraw_period
 from ui.sketch import BLOB_POINTS, stroke_points
 from ui.userpoints import build_trainer, read_upload
 
@@ -195,6 +195,9 @@ def test_ten_sessions_train_in_isolation() -> None:
         r.play()
     assert wait_until(lambda: all(r.steps_done >= 5 for r in runners), 60)
     assert live_runner_threads() == idle + 10
+    # Ten sessions share the server's redraw budget: each redraws less often.
+    assert redraw_period(0.1, budget=40) == pytest.approx(10 / 40)
+    assert redraw_period(0.1, budget=1000) == 0.1
     runners[3].reset(Trainer(tiny_config(3)))
     runners[3].pause()
     for i, r in enumerate(runners):
@@ -335,9 +338,11 @@ def test_play_pause_and_speed() -> None:
     r = runner_of(at)
     at.select_slider(key="pg.speed").set_value(50).run()
     assert r.steps_per_chunk == 50 and r.chunk_seconds == pytest.approx(0.1)
+    assert figures(at)["2-D"]["pace"] is None  # paused: the view asks for no frames
     at.button(key="pg.play").click().run()
     assert r.playing and wait_until(lambda: r.steps_done > 0)
     assert at.button(key="pg.play").label == "Pause"
+    assert figures(at)["2-D"]["pace"] == pytest.approx(0.1)  # playing: ~10 frames/s
     at.button(key="pg.play").click().run()
     assert not r.playing and wait_until(lambda: not r.thread_alive)
     n = r.steps_done

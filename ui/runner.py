@@ -28,6 +28,17 @@ Public API (for page authors)
     runner.close()           # stop for good
     redraw_period()          # this session's redraw period: 0.1 s, longer when many sessions train
 
+Page recipe (pages/1_Gaussian_playground.py does all of it):
+- Put Play/Pause and the step buttons inside the live `st.fragment`: a click then
+  reruns only the fragment, and its callback (run first) pauses at once.
+- Give the Play/Pause button `on_click=runner.pause if runner.playing else
+  runner.play`, not a toggle: a click delivered twice must not undo itself.
+- Let the live plot pace the redraws (`live_plot(..., pace=redraw_period())`, with a
+  frame counter in `meta`) and keep `run_every` as a slow fallback (1 s): a fixed
+  0.1 s timer let a slow browser fall seconds behind.
+- When `runner.playing` differs from what the page last drew, `st.rerun()` from the
+  fragment (the run paused itself, e.g. it diverged).
+
 Model contract: `step(model)` (default `model.step()`) advances it by one step and
 may raise `ganlab.errors.GanlabError` (e.g. `DivergenceError`): the runner pauses
 and keeps the message in `error` for the page to show. Any other exception also
@@ -471,8 +482,8 @@ def redraw_period(fastest: float = 0.1, budget: float = REDRAW_BUDGET) -> float:
 
     Each redraw is a Streamlit fragment rerun (~20 ms of server CPU with the
     playground's views, measured): ten sessions at 10 redraws/s would need two
-    cores for redraws alone and starve training and clicks. Use it as both the
-    fragment's run_every and the runner's chunk_seconds.
+    cores for redraws alone and starve training and clicks. Use it as the live
+    view's pace (`ui.live_plot`) or run_every, and as the runner's chunk_seconds.
     """
     return max(fastest, training_sessions() / budget)
 

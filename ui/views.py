@@ -81,9 +81,12 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
     span = [[float(box[i, 0]), float(box[i, 1])] for i in range(2)]
     layout = {
         "uirevision": uirevision, "margin": _margin(), "title": {"text": title, "font": {"size": 13}},
-        "xaxis": {"range": span[0], "autorange": False, "zeroline": False},
+        # Equal scales by shrinking the plot area ("domain"), not by widening the range:
+        # uirevision keeps a user's zoom only while the range we send equals the range
+        # Plotly used before the zoom, and a widened range never does.
+        "xaxis": {"range": span[0], "autorange": False, "zeroline": False, "constrain": "domain"},
         "yaxis": {"range": span[1], "autorange": False, "zeroline": False,
-                  "scaleanchor": "x", "scaleratio": 1},
+                  "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
         "legend": {"orientation": "h", "y": -0.08},
         "plot_bgcolor": "white",
     }

@@ -1,5 +1,6 @@
-"""End to end, in headless Chromium: play moves the points, pause stops them, two
-browser sessions train separately, and closing them leaves no training thread.
+"""End to end, in headless Chromium: play moves the points, zoom and 3-D camera survive
+the live updates, pause stops the points, two browser sessions train separately, and
+closing them leaves no training thread.
 
 Budget: under 90 s (most of it is Chromium loading Streamlit and Plotly.js)."""
 from __future__ import annotations
@@ -40,16 +41,30 @@ def open_session(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
     return ctx, page
 
 
-def view(page: Page) -> Frame:
+XRANGE = "() => document.getElementById('plot')._fullLayout.xaxis.range.slice()"
+EYE = "() => JSON.stringify(document.getElementById('plot')._fullLayout.scene.camera.eye)"
+
+
+def view(page: Page, which: str = "2-D") -> Frame:
     def find() -> Frame | None:
         for f in page.frames:
             try:
-                if f.evaluate("() => document.body && document.body.dataset.view === '2-D'"):
+                if f.evaluate(f"() => document.body && document.body.dataset.view === '{which}'"):
                     return f
             except Exception:  # a frame still loading or being replaced
                 pass
         return None
-    return wait_for(find, what="the 2-D view")
+    return wait_for(find, what=f"the {which} view")
+
+
+def drag(page: Page, frame: Frame, dx: float, dy: float) -> None:
+    """A mouse drag from 40% into the plot, as a user zooms (2-D) or rotates (3-D)."""
+    box = frame.frame_element().bounding_box()
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y + dy, steps=8)
+    page.mouse.up()
 
 
 def shown(page: Page) -> tuple[int, float, int]:
@@ -65,6 +80,25 @@ def test_play_moves_points_pause_stops_them_and_sessions_are_isolated(browser, s
     moved = wait_for(lambda: (lambda s: s if s[0] > step0 and s[1] != sum0 else None)(shown(a)),
                      what="points to move")
     assert moved[0] > 0
+
+    # The user's zoom and 3-D camera survive the live updates.
+    full = view(a).evaluate(XRANGE)
+    drag(a, view(a), 120, 100)
+    zoomed = wait_for(lambda: (lambda r: r if r[1] - r[0] < (full[1] - full[0]) / 2 else None)(
+        view(a).evaluate(XRANGE)), what="the zoom")
+    step = shown(a)[0]
+    wait_for(lambda: shown(a)[0] > step + 20, what="more training")
+    assert view(a).evaluate(XRANGE) == zoomed
+    a.get_by_text("3-D", exact=True).click()
+    eye = view(a, "3-D").evaluate(EYE)
+    drag(a, view(a, "3-D"), 150, 60)
+    turned = wait_for(lambda: (lambda e: e if e != eye else None)(view(a, "3-D").evaluate(EYE)),
+                      what="the camera to turn")
+    step = int(view(a, "3-D").evaluate("() => Number(document.body.dataset.step)"))
+    wait_for(lambda: int(view(a, "3-D").evaluate("() => Number(document.body.dataset.step)")) > step + 20,
+             what="more training in 3-D")
+    assert view(a, "3-D").evaluate(EYE) == turned
+    a.get_by_text("2-D", exact=True).click()
 
     a.get_by_role("button", name="Pause", exact=True).click()
     a.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)

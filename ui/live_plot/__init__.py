@@ -104,8 +104,9 @@ def live_plot(figure: dict[str, Any], *, key: str, height: int = 480,
     pace: seconds; when this figure reaches the browser it asks for the next one
       (returns {"tick": n}, which reruns the enclosing fragment) at most this often.
       The browser's speed then sets the frame rate, and at most one frame is on
-      its way, so frames never queue up behind a slow browser. Give `meta` a changing entry (e.g. a frame counter)
-      so that every rerun sends new arguments. None: no requests.
+      its way, so frames never queue up behind a slow browser. Give `meta` a
+      changing entry (e.g. a frame counter) so that every rerun sends new
+      arguments (Streamlit does not resend unchanged ones). None: no requests.
     """
     draw = None if draw_token is None else {"token": int(draw_token)}
     return _component(fig=figure, height=int(height), meta=meta or {}, draw=draw, pace=pace,

@@ -130,12 +130,27 @@
     Object.keys(meta).forEach(function (k) { document.body.dataset[k] = String(meta[k]); });
   }
 
+  // A redraw in the middle of a drag (3-D rotation, zoom box) would throw the
+  // gesture away: while a pointer is down on the plot, frames wait (newest kept).
+  let interacting = false;
+  plot.addEventListener("pointerdown", function () { interacting = true; }, true);
+  window.addEventListener("pointerup", function () {
+    if (interacting) {
+      // Let Plotly finish the gesture (it commits the new camera / range on this
+      // same event) before the next frame is drawn.
+      setTimeout(function () {
+        interacting = false;
+        pump();
+      }, 100);
+    }
+  }, true);
+
   // Render messages can arrive faster than Plotly draws: keep only the newest.
   async function pump() {
-    if (busy) return;
+    if (busy || interacting) return;
     busy = true;
     try {
-      while (pending) {
+      while (pending && !interacting) {
         const args = pending;
         pending = null;
         await draw(args);
