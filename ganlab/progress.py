@@ -34,7 +34,7 @@ FOLDER = "progress"
 
 
 @torch.no_grad()
-def _generate(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
+def generate_images(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
     """G (EMA if any) in eval mode on z (N, latent), y (N,) -> images (N, C, S, S) on the CPU."""
     g = trainer.G_ema if trainer.G_ema is not None else trainer.G
     was = g.training
@@ -50,7 +50,7 @@ def fixed_grid(trainer: "Trainer", n: int = 64) -> Tensor:
     """G on the first n fixed latents -> one uint8 image (C, H', W'), ceil(sqrt(n)) per row."""
     n = min(n, trainer.fixed_z.shape[0])
     y = None if trainer.fixed_y is None else trainer.fixed_y[:n]
-    return make_grid(_generate(trainer, trainer.fixed_z[:n], y), nrow=math.ceil(math.sqrt(n)))
+    return make_grid(generate_images(trainer, trainer.fixed_z[:n], y), nrow=math.ceil(math.sqrt(n)))
 
 
 def class_grid(trainer: "Trainer", per_class: int = 10) -> Tensor:
@@ -61,7 +61,7 @@ def class_grid(trainer: "Trainer", per_class: int = 10) -> Tensor:
     per_class = min(per_class, trainer.fixed_z.shape[0])
     z = trainer.fixed_z[:per_class].repeat(k, 1)
     y = torch.arange(k).repeat_interleave(per_class)
-    return make_grid(_generate(trainer, z, y), nrow=per_class)
+    return make_grid(generate_images(trainer, z, y), nrow=per_class)
 
 
 class ProgressGrids:

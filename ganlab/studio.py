@@ -25,7 +25,7 @@ from ganlab.errors import CheckpointError, ConfigError
 from ganlab.imageio import make_grid
 from ganlab.metrics.images import class_histogram
 from ganlab.presets import resolve_config
-from ganlab.progress import class_grid, fixed_grid
+from ganlab.progress import class_grid, fixed_grid, generate_images
 
 if TYPE_CHECKING:
     from ganlab.trainer import Trainer
@@ -66,17 +66,6 @@ def progress_grid(trainer: "Trainer", n: int = GRID_SIZE) -> Tensor:
     return fixed_grid(trainer, n)
 
 
-@torch.no_grad()
-def _generate(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
-    g = trainer.G_ema if trainer.G_ema is not None else trainer.G
-    was = g.training
-    g.eval()
-    try:
-        return g(z.to(trainer.device), None if y is None else y.to(trainer.device)).float().cpu()
-    finally:
-        g.train(was)
-
-
 def _latents(trainer: "Trainer", n: int, seed: int) -> Tensor:
     gen = torch.Generator().manual_seed(seed)
     return trainer._latent(n, gen, torch.device("cpu"))
@@ -93,7 +82,7 @@ def class_row(trainer: "Trainer", label: int, n: int = 10, seed: int = 0) -> Ten
     """n samples of one class from n seeded latents, in one row."""
     _check_class(trainer, label)
     z = _latents(trainer, n, seed)
-    return make_grid(_generate(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
+    return make_grid(generate_images(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
 
 
 def classes_grid(trainer: "Trainer", per_class: int = 10) -> Tensor:
@@ -121,7 +110,7 @@ def interpolation(trainer: "Trainer", label: int, seed_a: int, seed_b: int, n: i
             z = (1 - t) * a + t * b
     else:
         z = (1 - t) * a + t * b
-    return make_grid(_generate(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
+    return make_grid(generate_images(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
 
 
 def histogram_samples(trainer: "Trainer", n: int = 500, seed: int = 4321) -> Tensor | None:
