@@ -137,6 +137,19 @@ def read_config(run_dir: str | Path) -> Config:
         raise CheckpointError(f"{run / 'config.json'} is invalid: {exc}") from None
 
 
+def read_run_meta(run_dir: str | Path, device: str | None = None) -> tuple[Config, dict[str, Any]]:
+    """(config, state.json) of a run directory; `device` overrides the saved device."""
+    run = Path(run_dir)
+    cfg = read_config(run)
+    if device is not None:
+        cfg.device = device
+    try:
+        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{run / 'state.json'} is missing or unreadable ({exc})") from None
+    return cfg, meta
+
+
 def read_history(run_dir: str | Path) -> list[dict[str, float]]:
     path = Path(run_dir) / "history.jsonl"
     if not path.is_file():
@@ -165,13 +178,7 @@ def load_run(run_dir: str | Path, *, device: str | None = None, with_data: bool 
     from ganlab.trainer import Trainer
 
     run = Path(run_dir)
-    cfg = read_config(run)
-    if device is not None:
-        cfg.device = device
-    try:
-        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{run / 'state.json'} is missing or unreadable ({exc})") from None
+    cfg, meta = read_run_meta(run, device)
     if dataset is None and not with_data:
         info = info_from_json(meta["data_info"])
         dataset = Dataset(torch.zeros((1, *info.shape), dtype=torch.float32), info)

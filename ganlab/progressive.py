@@ -521,16 +521,10 @@ def load_progressive_run(run_dir: str | Path, *, device: str | None = None, with
     schedule: replaces the saved one for the rest of the run (same depths), e.g. to
     shorten the remaining phases.
     """
-    from ganlab.checkpoint import _load_tensors, _unflat_optimizer, info_from_json, read_config, read_history
+    from ganlab.checkpoint import _load_tensors, _unflat_optimizer, info_from_json, read_history, read_run_meta
 
     run = Path(run_dir)
-    cfg = read_config(run)
-    if device is not None:
-        cfg.device = device
-    try:
-        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{run / 'state.json'} is missing or unreadable ({exc})") from None
+    cfg, meta = read_run_meta(run, device)
     if meta.get("kind") != "pgan":
         raise CheckpointError(f"{run} is not a progressive-GAN run (state.json has no \"kind\": \"pgan\"); "
                               "load it with ganlab.checkpoint.load_run")
