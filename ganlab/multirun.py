@@ -78,7 +78,7 @@ from ganlab.losses import Loss, build_loss
 from ganlab.metrics.toy import toy_metrics
 from ganlab.models import build_models
 from ganlab.penalties import adaptive_l2_scale
-from ganlab.trainer import Trainer, lr_factor, resolve_device
+from ganlab.trainer import Trainer, drive, lr_factor, resolve_device
 
 # Fields every run of one batch must share: they fix the tensors' shapes, the data,
 # or which optimizer formula runs.
@@ -223,17 +223,8 @@ class SideBySide:
         `progress_every` seconds and at the end."""
         target = self.step_count + (steps if steps is not None else
                                     max(max(c.steps for c in self.cfgs) - self.step_count, 0))
-        t_last = time.perf_counter()
-        while self.step_count < target and any(self.alive):
-            if should_stop is not None and should_stop():
-                break
-            self.step()
-            now = time.perf_counter()
-            if on_progress is not None and now - t_last >= progress_every:
-                t_last = now
-                on_progress(self, self.progress(target))
-        if on_progress is not None:
-            on_progress(self, self.progress(target))
+        drive(self, target, on_progress=on_progress, should_stop=should_stop,
+              progress_every=progress_every, keep_going=lambda: any(self.alive))
 
     def progress(self, total: int) -> LabProgress:
         return LabProgress(self.step_count, total, self.elapsed, [dict(x) for x in self.last],

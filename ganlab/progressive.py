@@ -371,21 +371,8 @@ class ProgressiveTrainer:
         self._record()
         return dict(self.last)
 
-    def _record(self) -> None:
-        acc = self._acc
-        acc["d_loss"] += self.last["d_loss"]
-        acc["g_loss"] += self.last["g_loss"]
-        acc["n"] += 1
-        s, cfg = self.step_count, self.cfg
-        row: dict[str, float] = {}
-        if s % cfg.log_every == 0:
-            row.update(d_loss=acc["d_loss"] / acc["n"], g_loss=acc["g_loss"] / acc["n"],
-                       resolution=float(self.current_resolution), alpha=round(self.alpha, 4))
-            self._acc = {"d_loss": 0.0, "g_loss": 0.0, "n": 0}
-        if cfg.eval_every and s % cfg.eval_every == 0:
-            row.update(self.evaluate())
-        if row:
-            self.history.append({"step": s, "time": round(self.elapsed, 4), **row})
+    def _log_fields(self) -> dict[str, float]:
+        return {"resolution": float(self.current_resolution), "alpha": round(self.alpha, 4)}
 
     # --- sampling ------------------------------------------------------
     def _sampler(self, ema: bool) -> Generator:
@@ -424,8 +411,10 @@ class ProgressiveTrainer:
 
     # --- driving the loop ----------------------------------------------
     # The loop and the progress report only use the members both trainers share.
+    # The step loop, history rows and progress reports are Trainer's own.
     run = Trainer.run
     progress = Trainer.progress
+    _record = Trainer._record
 
     def update(self, **changes: Any) -> None:
         """Change hyperparameters between steps (PGAN_LIVE_FIELDS); optimiser moments are kept."""

@@ -95,6 +95,33 @@ StepHook = Callable[["Trainer"], None]
 StopHook = Callable[[], bool]
 
 
+def drive(model: Any, target: int, *, budget: float = 0.0, on_progress: Callable | None = None,
+          should_stop: StopHook | None = None, on_step: Callable | None = None,
+          progress_every: float = 0.5, keep_going: Callable[[], bool] | None = None) -> None:
+    """Step `model` until its step_count reaches `target`, `budget` seconds pass (0 =
+    no limit), `should_stop()` or not `keep_going()`; the loop every trainer shares.
+
+    `on_step(model)` runs after every step; `on_progress(model, model.progress(target))`
+    about every `progress_every` seconds and once at the end.
+    """
+    t_start = time.perf_counter()
+    t_last = t_start
+    while model.step_count < target and (keep_going is None or keep_going()):
+        if should_stop is not None and should_stop():
+            break
+        if budget > 0 and time.perf_counter() - t_start >= budget:
+            break
+        model.step()
+        if on_step is not None:
+            on_step(model)
+        now = time.perf_counter()
+        if on_progress is not None and now - t_last >= progress_every:
+            t_last = now
+            on_progress(model, model.progress(target))
+    if on_progress is not None:
+        on_progress(model, model.progress(target))
+
+
 def _has_batchnorm(m: nn.Module) -> bool:
     return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in m.modules())
 
@@ -330,6 +357,10 @@ class Trainer:
             for group in opt.param_groups:
                 group["lr"] = lr * factor
 
+    def _log_fields(self) -> dict[str, float]:
+        """Extra fields of each loss row (none here; the progressive trainer adds its scale)."""
+        return {}
+
     def _record(self) -> None:
         acc = self._acc
         acc["d_loss"] += self.last["d_loss"]
@@ -338,7 +369,8 @@ class Trainer:
         s, cfg = self.step_count, self.cfg
         row: dict[str, float] = {}
         if s % cfg.log_every == 0:
-            row.update(d_loss=acc["d_loss"] / acc["n"], g_loss=acc["g_loss"] / acc["n"])
+            row.update(d_loss=acc["d_loss"] / acc["n"], g_loss=acc["g_loss"] / acc["n"],
+                       **self._log_fields())
             self._acc = {"d_loss": 0.0, "g_loss": 0.0, "n": 0}
         if cfg.eval_every and s % cfg.eval_every == 0:
             row.update(self.evaluate())
@@ -376,22 +408,8 @@ class Trainer:
         budget = (minutes if minutes is not None else cfg.minutes) * 60.0
         if budget > 0 and steps is None:
             target = 1 << 62
-        t_start = time.perf_counter()
-        t_last = t_start
-        while self.step_count < target:
-            if should_stop is not None and should_stop():
-                break
-            if budget > 0 and time.perf_counter() - t_start >= budget:
-                break
-            self.step()
-            if on_step is not None:
-                on_step(self)
-            now = time.perf_counter()
-            if on_progress is not None and now - t_last >= progress_every:
-                t_last = now
-                on_progress(self, self.progress(target))
-        if on_progress is not None:
-            on_progress(self, self.progress(target))
+        drive(self, target, budget=budget, on_progress=on_progress, should_stop=should_stop,
+              on_step=on_step, progress_every=progress_every)
 
     def progress(self, total: int) -> Progress:
         metrics = {k: v for k, v in (self.history[-1] if self.history else {}).items()
