@@ -13,3 +13,17 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def no_runner_left_behind():
+    """After the test: close every page runner and check no training thread survives."""
+    yield
+    from tests.helpers import wait_until
+    from ui.runner import close_all, live_runner_threads
+
+    close_all()
+    assert wait_until(lambda: live_runner_threads() == 0, 10)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -12,25 +11,16 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from ganlab.multirun import LoopTrainer, MultiTrainer, SideBySide
-from ui.runner import Runner, close_all, live_runner_threads
+from tests.helpers import wait_until
+from ui.runner import Runner
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_lab.py")
 
 
-def wait_until(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
 
 
-@pytest.fixture(autouse=True)
-def _no_runner_left_behind():
-    yield
-    close_all()
-    assert wait_until(lambda: live_runner_threads() == 0, 10)
+# Every test ends with no page runner and no training thread left.
+pytestmark = pytest.mark.usefixtures("no_runner_left_behind")
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:

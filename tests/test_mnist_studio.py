@@ -6,7 +6,6 @@ import io
 import time
 import zipfile
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch
@@ -17,6 +16,7 @@ from ganlab import studio
 from ganlab.data.images import available_splits
 from ganlab.errors import ConfigError, DataError
 from ganlab.trainer import Trainer
+from tests.helpers import wait_until
 from ui import exports
 from ui.runner import Runner, close_all, live_runner_threads
 from ui.studio import save_upload, to_image
@@ -25,13 +25,6 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
 needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
 
 
-def wait_until(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
 
 
 @pytest.fixture(autouse=True)

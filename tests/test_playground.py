@@ -8,7 +8,6 @@ import threading
 import time
 import zipfile
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from ganlab.config import Config
 from ganlab.errors import DataError, DivergenceError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.trainer import Trainer
+from tests.helpers import wait_until
 from ui import controls, exports, state
 from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads, redraw_period
 from ui.sketch import BLOB_POINTS, stroke_points
@@ -30,20 +30,10 @@ from ui.userpoints import build_trainer, read_upload
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Gaussian_playground.py")
 
 
-def wait_until(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
 
 
-@pytest.fixture(autouse=True)
-def _no_runner_left_behind():
-    yield
-    close_all()
-    assert wait_until(lambda: live_runner_threads() == 0, 10)
+# Every test ends with no page runner and no training thread left.
+pytestmark = pytest.mark.usefixtures("no_runner_left_behind")
 
 
 # --- the runner, on a stand-in model -----------------------------------------------------

@@ -6,10 +6,11 @@ Budget: under 90 s (most of it is Chromium loading Streamlit and Plotly.js)."""
 from __future__ import annotations
 
 import time
-from typing import Callable
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Frame, Page
+
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +24,6 @@ SHOWN = """() => {
 }"""
 
 
-def wait_for(cond: Callable[[], object], timeout: float = 45.0, what: str = "") -> object:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def open_session(browser: Browser, url: str) -> tuple[BrowserContext, Page]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable
 
 import pytest
 from playwright.sync_api import Page
 
+
 from ganlab.data.images import available_splits
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")]
@@ -19,14 +20,6 @@ pytestmark = [pytest.mark.browser,
 STEP = re.compile(r"^step (\d+)$")
 
 
-def wait_for(cond: Callable[[], object], timeout: float = 45.0, what: str = "") -> object:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def grid(page: Page) -> tuple[int, str] | None:
