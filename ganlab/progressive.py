@@ -45,7 +45,7 @@ from ganlab.config import LIVE_FIELDS, Config
 from ganlab.data import Dataset, build_dataset
 from ganlab.data.base import DataInfo
 from ganlab.errors import CheckpointError, ConfigError, DivergenceError
-from ganlab.models.pgan import Discriminator, Generator, PGANConfig
+from ganlab.models.pgan import Discriminator, Generator, PGANConfig, resolution_of
 from ganlab.penalties import gradient_penalty
 from ganlab.trainer import Trainer, resolve_device
 
@@ -119,7 +119,7 @@ class PGANSchedule:
 
     @property
     def resolution(self) -> int:
-        return 4 * 2 ** (len(self.depths) - 1)
+        return resolution_of(len(self.depths))
 
     @property
     def phases(self) -> tuple[int, ...]:

@@ -32,6 +32,11 @@ OUTPUTS = ("linear", "tanh")
 PIXEL_NORM_EPS = 1e-8
 
 
+def resolution_of(num_scales: int) -> int:
+    """Image side of a progressive network with `num_scales` resolutions (4x4 is the first)."""
+    return 4 * 2 ** (num_scales - 1)
+
+
 @dataclass(frozen=True)
 class PGANConfig:
     """Architecture of a progressive GAN; JSON-able through `to_dict` / `from_dict`.
@@ -73,7 +78,7 @@ class PGANConfig:
     @property
     def resolution(self) -> int:
         """Side of the generated image in pixels."""
-        return 4 * 2 ** len(self.depth_other_scales)
+        return resolution_of(1 + len(self.depth_other_scales))
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (lists, not tuples)."""
@@ -231,7 +236,7 @@ class _Progressive(nn.Module):
 
     @property
     def resolution(self) -> int:
-        return 4 * 2 ** (len(self.depths) - 1)
+        return resolution_of(len(self.depths))
 
     @property
     def config(self) -> PGANConfig:
