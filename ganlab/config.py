@@ -24,6 +24,7 @@ LR_SCHEDULES = ("constant", "linear", "cosine")
 # Fields that may change between steps of a live run; the rest need a reset.
 LIVE_FIELDS = frozenset({
     "loss", "clip_value", "gp_weight", "label_smoothing", "d_l2", "d_l2_adaptive",
+    "d_r1", "d_r1_every",
     "batch_size", "d_steps", "g_steps", "d_opt", "d_lr", "d_beta1", "d_beta2", "d_momentum",
     "g_opt", "g_lr", "g_beta1", "g_beta2", "g_momentum", "ema", "lr_schedule", "steps", "eval_every",
     "eval_samples", "log_every", "minutes", "progress_every", "amp",
@@ -60,6 +61,8 @@ class Config:
     label_smoothing: float = 0.0  # one-sided: real target 1 - s
     d_l2: float = 0.0           # L2 penalty on D's weights (sum of squares * d_l2)
     d_l2_adaptive: bool = False  # scale d_l2 by how far D is ahead (see trainer)
+    d_r1: float = 0.0           # R1 penalty weight: d_r1 / 2 * E ||grad_x D(real)||^2 (0 = off)
+    d_r1_every: int = 1         # lazy R1: apply every this many iterations, scaled up to match
     # optimisation
     batch_size: int = 256
     d_steps: int = 1            # D updates per iteration
@@ -193,6 +196,8 @@ class Config:
         _frange("clip_value", self.clip_value, 0.0, 100.0, lo_open=True)
         _frange("gp_weight", self.gp_weight, 0.0, 1e4)
         _frange("d_l2", self.d_l2, 0.0, 100.0)
+        _frange("d_r1", self.d_r1, 0.0, 1000.0)
+        _range("d_r1_every", self.d_r1_every, 1, 1000)
         _frange("minutes", self.minutes, 0.0, 1e6)
         _range("steps", self.steps, 0, 10**9)
         _range("n_fixed", self.n_fixed, 1, 100_000)

@@ -25,6 +25,16 @@ def gradient_penalty(d: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
     return (grad.norm(2, dim=1) - 1.0).square().mean()
 
 
+def r1_penalty(logits: Tensor, real: Tensor) -> Tensor:
+    """R1 term E[||grad_x D(x)||_2^2] on real samples (Mescheder et al. 2018).
+
+    logits: (N',) D's outputs on `real` (N, *shape), which must require grad.
+    The graph is kept so that the penalty itself is differentiated.
+    """
+    (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    return grad.reshape(real.shape[0], -1).square().sum(1).mean()
+
+
 def l2_penalty(module: nn.Module) -> Tensor:
     """Sum of squares of the module's weight matrices (biases excluded)."""
     ws = [p for name, p in module.named_parameters() if p.dim() > 1]

@@ -43,7 +43,7 @@ from ganlab.losses import build_loss
 from ganlab.models import build_models
 from ganlab.models.layers import set_generator
 from ganlab.optim import build_optimizer, set_hyperparameters
-from ganlab.penalties import adaptive_l2_scale, gradient_penalty, l2_penalty
+from ganlab.penalties import adaptive_l2_scale, gradient_penalty, l2_penalty, r1_penalty
 
 
 def resolve_device(name: str) -> torch.device:
@@ -259,6 +259,11 @@ class Trainer:
                 fake_graph = self.g_net(z, y_fake)
             self._pending = (fake_graph, y_fake) if keep_fake else None
             fake = fake_graph.detach()
+            # Lazy R1 (Karras et al. 2020): in every d_r1_every-th iteration, weighted
+            # up to match; keyed on step_count so that a resumed run is the same.
+            r1 = cfg.d_r1 > 0 and self.step_count % cfg.d_r1_every == 0
+            if r1:
+                real = real.detach().requires_grad_(True)
             if self._joint_d:
                 y = None if y_real is None else torch.cat([y_real, y_fake])
                 logits = self.d_net(torch.cat([real, fake.to(real.dtype)]), y).float()
@@ -271,6 +276,8 @@ class Trainer:
                 yy = y_real if self.num_classes else None
                 loss = loss + cfg.gp_weight * gradient_penalty(
                     lambda x: self.d_net(x, yy).float(), real, fake.to(real.dtype), self.gen)
+            if r1:
+                loss = loss + cfg.d_r1 * cfg.d_r1_every / 2 * r1_penalty(r, real)
         if cfg.d_l2 > 0:
             scale = adaptive_l2_scale(r, f) if cfg.d_l2_adaptive else 1.0
             loss = loss + cfg.d_l2 * scale * l2_penalty(self.D)

@@ -5,6 +5,7 @@ background runner -> views drawn from the engine's probes (`ganlab.probe`).
 """
 from __future__ import annotations
 
+import time
 from functools import partial
 
 import numpy as np
@@ -26,6 +27,7 @@ st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="w
 GROUPS = controls.toy_controls()
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
+CHART_SECONDS = 1.0
 SKETCH_BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]], dtype=np.float32)
 ss = st.session_state
 
@@ -149,7 +151,13 @@ if query != st.query_params.to_dict():
 
 
 # --- controls ----------------------------------------------------------------------------
+def redraw() -> None:
+    """After this callback the whole page reruns, so that the view shows its effect."""
+    ss["pg.redraw"] = True
+
+
 def single_step(d: bool, g: bool) -> None:
+    redraw()
     try:
         runner.step_once(lambda t: t.step(d=d, g=g))
     except GanlabError:
@@ -164,52 +172,78 @@ def reset_run() -> None:
 ss["pg.shown_playing"] = runner.playing
 
 
-# --- the live part: controls and views, redrawn while playing -------------------------
+# Single steps, speed and view options are a fragment of their own, apart from the live
+# view, so that the view's frames (many a second) do not re-send them, and a click reruns
+# these widgets, not the page with its sidebar. A change that must show at once (a single
+# step, another view option) then reruns the page.
+@st.fragment
+def controls_bar() -> None:
+    if ss.get("pg.restart"):
+        st.rerun(scope="app")  # Reset was clicked: the page rebuilds the run
+    cols = st.columns([1, 1, 1, 1, 4])
+    cols[0].button("Step D", on_click=single_step, args=(True, False), key="pg.step_d",
+                   width="stretch", help="one update of the discriminator only")
+    cols[1].button("Step G", on_click=single_step, args=(False, True), key="pg.step_g",
+                   width="stretch", help="one update of the generator only")
+    cols[2].button("Step D+G", on_click=single_step, args=(True, True), key="pg.step_dg",
+                   width="stretch", help="one iteration: d_steps D updates, then g_steps G updates")
+    cols[3].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
+                   help="start over at step 0")
+    cols[4].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="pg.speed")
+    opts = st.columns([2, 1, 1, 1, 1])
+    opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view", on_change=redraw)
+    opts[1].checkbox("D heat map", value=True, key="pg.surface", on_change=redraw)
+    opts[2].checkbox("G manifold", value=False, key="pg.manifold", on_change=redraw,
+                     help="G applied to a grid of latent points")
+    opts[3].checkbox("Gradient arrows", value=False, key="pg.arrows", on_change=redraw,
+                     help="where G's loss pushes each fake point")
+    opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
+                     help="show the averaged G (used by the metrics) instead of G itself")
+    st.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
+              key="pg.scrub", on_change=redraw, help="100% = live")
+    if ss.pop("pg.redraw", False):
+        st.rerun(scope="app")
+
+
+def charts_figure(history: list[dict[str, float]], marker: int | None) -> dict:
+    """The loss and metric charts, rebuilt at most every CHART_SECONDS while playing:
+    the history gains a row every few frames and the browser need not redraw three
+    charts for each."""
+    now = time.monotonic()
+    key = (len(history), marker)
+    cached = ss.get("pg.charts_cache")
+    if cached and (cached[0] == key or runner.playing and now - cached[1] < CHART_SECONDS):
+        return cached[2]
+    fig = views.charts(history, marker)
+    ss["pg.charts_cache"] = (key, now, fig)
+    return fig
+
+
+# --- the live view, redrawn while playing ---------------------------------------------
 # The 2-D / 3-D view asks for its next frame when one arrives (live_plot's pace), at most
 # every redraw_period() (0.1 s; longer while many sessions train); run_every only
 # restarts that loop if a request got lost.
-# Transport buttons live inside the fragment: a click on Pause reruns only the
-# fragment (its callback runs first), not the whole page with its sidebar.
 @st.fragment(run_every=FALLBACK_REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
-    if ss.get("pg.restart"):
-        st.rerun()  # Reset was clicked: the page rebuilds the run
+    top = st.columns([1, 7], vertical_alignment="center")
+    # Play / Pause is part of the live view: a click on Pause reruns this fragment (its
+    # callback first), so the frame drawn by that same rerun is the last one. The button
+    # does what its label says (not a toggle): a click delivered twice (rerun requests
+    # coalesce while the view refreshes) must not undo itself.
+    top[0].button("Pause" if runner.playing else "Play", key="pg.play",
+                  on_click=runner.pause if runner.playing else runner.play,
+                  icon=":material/pause:" if runner.playing else ":material/play_arrow:",
+                  type="primary", width="stretch")
     period = redraw_period()
-    cols = st.columns([1, 1, 1, 1, 1, 3])
-    # The button does what its label says (not a toggle): a click delivered twice
-    # (rerun requests coalesce while the view refreshes) must not undo itself.
-    cols[0].button("Pause" if runner.playing else "Play", key="pg.play",
-                   on_click=runner.pause if runner.playing else runner.play,
-                   icon=":material/pause:" if runner.playing else ":material/play_arrow:",
-                   type="primary", width="stretch")
-    cols[1].button("Step D", on_click=single_step, args=(True, False), key="pg.step_d",
-                   width="stretch", help="one update of the discriminator only")
-    cols[2].button("Step G", on_click=single_step, args=(False, True), key="pg.step_g",
-                   width="stretch", help="one update of the generator only")
-    cols[3].button("Step D+G", on_click=single_step, args=(True, True), key="pg.step_dg",
-                   width="stretch", help="one iteration: d_steps D updates, then g_steps G updates")
-    cols[4].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
-                   help="start over at step 0")
-    speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, value=10,
-                                  key="pg.speed")
+    speed = ss["pg.speed"]
     if speed == "max":
         runner.set_speed(50, 0.0)
     else:
         runner.set_speed(int(speed), period)
-
-    opts = st.columns([2, 1, 1, 1, 1])
-    view = opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view")
-    show_surface = opts[1].checkbox("D heat map", value=True, key="pg.surface")
-    show_manifold = opts[2].checkbox("G manifold", value=False, key="pg.manifold",
-                                     help="G applied to a grid of latent points")
-    show_arrows = opts[3].checkbox("Gradient arrows", value=False, key="pg.arrows",
-                                   help="where G's loss pushes each fake point")
-    use_ema = opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0,
-                               help="show the averaged G (used by the metrics) instead of G itself")
-    scrub = st.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
-                      key="pg.scrub", help="100% = live")
+    view, scrub = ss["pg.view"], ss["pg.scrub"]
+    show_surface, show_manifold, show_arrows = ss["pg.surface"], ss["pg.manifold"], ss["pg.arrows"]
     real = ss["pg.real"]
-    ema = use_ema and cfg.ema > 0
+    ema = ss["pg.ema"] and cfg.ema > 0
     with runner.hold() as trainer:
         kind = probe.surface_kind(trainer.cfg.loss)
         frames = runner.frames() if scrub < 100 else []
@@ -244,16 +278,17 @@ def live_view() -> None:
     live_plot(fig, key=f"pg.view.{view}", height=560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
               pace=period if runner.playing else None)
-    st.caption(f"step {frame.step}{'' if live else ' (history)'} · "
+    top[1].caption(f"step {frame.step}{'' if live else ' (history)'} · "
                f"{runner.steps_per_second:.0f} steps/s · "
                f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
     if runner.error:
         st.error(runner.error)
-    live_plot(views.charts(history, None if live else frame.step), key="pg.charts", height=280)
+    live_plot(charts_figure(history, None if live else frame.step), key="pg.charts", height=280)
     if runner.playing != ss["pg.shown_playing"]:
-        st.rerun()  # playing changed (a click, or the run diverged): refresh the whole page
+        st.rerun(scope="app")  # playing changed (Pause, or the run diverged): refresh the page
 
 
+controls_bar()
 live_view()
 
 

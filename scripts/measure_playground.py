@@ -7,8 +7,9 @@ headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 f
 1,000 real points and D's heat map, and reports:
 - redraws/s: redraws of the 2-D view that showed a new training step, per second;
 - training steps/s: steps the view's step counter advanced per second;
-- pause latency: from the click on Pause until the view's step stops changing
-  (polled from the browser; the view redraws every 0.1 s, so +-0.1 s);
+- pause latency: from the click on Pause until the view's step stops changing, on
+  the browser's clock (click event -> last redraw showing a new step), and as the
+  driver saw it by polling (which adds Playwright's own click overhead);
 - N sessions at once: each one trains, a reset in one leaves the others alone,
   and the server's thread count returns to its idle value after they close.
 Every figure comes from the browser's own redraw log (`window.ganlabLivePlot`).
@@ -150,13 +151,21 @@ def measure_rate(page: Page, seconds: float) -> dict[str, float]:
     return {"redraws_per_s": len(seen) / ((t1 - t0) / 1000), "train_steps_per_s": steps}
 
 
-def measure_pause(page: Page, repeats: int) -> list[float]:
-    """Seconds from the click on Pause until the view's step stopped changing (polled)."""
-    out = []
+def measure_pause(page: Page, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds from each click on Pause until the view's step stopped changing.
+
+    Two clocks: the browser's (from the click event to the last redraw that showed a
+    new step, both stamped by Date.now() in the page), and the driver's (from just
+    before Playwright's click, which first waits for the button to be stable, until
+    polling saw the last change; +- one poll).
+    """
+    browser, driver = [], []
     for _ in range(repeats):
         if not page.get_by_role("button", name="Pause", exact=True).is_visible():
             page.get_by_role("button", name="Play", exact=True).click()
             time.sleep(2.0)
+        page.evaluate("() => { window.ganlabClick = null; document.addEventListener('click', "
+                      "() => { window.ganlabClick = Date.now(); }, {capture: true, once: true}); }")
         t_click = time.monotonic()
         page.get_by_role("button", name="Pause", exact=True).click()
         last, last_change = shown_step(page), t_click
@@ -164,8 +173,12 @@ def measure_pause(page: Page, repeats: int) -> list[float]:
             step = shown_step(page)
             if step != last:
                 last, last_change = step, time.monotonic()
-        out.append(round(last_change - t_click, 3))
-    return out
+        driver.append(round(last_change - t_click, 3))
+        clicked = page.evaluate("() => window.ganlabClick")
+        log = on_view(page, LOG)
+        moved = [t for t, _ in changes(log, clicked, clicked + 3000)]
+        browser.append(round(max(0.0, (moved[-1] - clicked) / 1000) if moved else 0.0, 3))
+    return browser, driver
 
 
 def shown_step(page: Page) -> int:
@@ -228,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
             page = open_page(browser, url, args.speed)
             report(speed=args.speed, **measure_rate(page, args.seconds))
-            pauses = measure_pause(page, args.pauses)
+            pauses, polled = measure_pause(page, args.pauses)
             report(pause_latency_s_median=statistics.median(pauses), pause_latency_s_max=max(pauses),
-                   pause_latency_s=pauses, load_avg_1m=os.getloadavg()[0])
+                   pause_latency_s=pauses, pause_latency_polled_s_median=statistics.median(polled),
+                   pause_latency_polled_s=polled, load_avg_1m=os.getloadavg()[0])
             page.context.close()
             if args.sessions and proc is not None:
                 report(concurrent=measure_sessions(browser, url, proc.pid, args.sessions),

@@ -163,3 +163,16 @@ def test_every_lab_preset_builds_its_runs():
         base, vary, values = preset_runs(name)
         cfgs, labels = lab_configs(base, vary, values)
         assert len(cfgs) == len(values) >= 2 and all(c.data == base.data for c in cfgs)
+
+
+def test_demo_presets_do_not_inherit_the_tuned_stabilisers():
+    # Presets apply over their data set's default (ring8's has R1, beta2 0.99, EMA):
+    # the collapse demos must stay plain GANs.
+    from ganlab.presets import resolve_config
+    tuned = resolve_config("ring8")
+    assert (tuned.d_r1, tuned.d_r1_every, tuned.d_beta1, tuned.d_beta2) == (1.0, 4, 0.0, 0.99)
+    for name in ("collapse", "lab-collapse"):
+        cfg = resolve_config(None, name)
+        assert cfg.data == "ring8"
+        assert (cfg.d_r1, cfg.d_mbstd, cfg.pack, cfg.lr_schedule) == (0.0, 0, 1, "constant")
+        assert (cfg.d_beta1, cfg.d_beta2, cfg.g_beta2) == (0.5, 0.999, 0.999)

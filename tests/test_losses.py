@@ -7,7 +7,7 @@ from torch import nn
 
 from ganlab.errors import ConfigError
 from ganlab.losses import LOSSES, build_loss
-from ganlab.penalties import adaptive_l2_scale, gradient_penalty, l2_penalty
+from ganlab.penalties import adaptive_l2_scale, gradient_penalty, l2_penalty, r1_penalty
 
 R = torch.tensor([0.0, 2.0])
 F = torch.tensor([-1.0, 1.0])
@@ -91,6 +91,22 @@ def test_gradient_penalty_of_a_linear_critic_is_exact():
         d.weight.copy_(torch.tensor([[0.6, 0.8]]))  # |w| = 1 -> 0
     gp = gradient_penalty(lambda x: d(x).squeeze(1), real, fake, torch.Generator().manual_seed(0))
     assert gp.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_r1_penalty_hand_values_and_double_backward():
+    # D(x) = sum(x^2): grad 2x, so R1 = mean ||2x||^2 = 4 * mean ||x||^2.
+    real = torch.tensor([[1.0, 2.0], [0.0, -3.0]], requires_grad=True)
+    pen = r1_penalty(real.square().sum(1), real)
+    assert pen.item() == pytest.approx(4 * (5 + 9) / 2)
+    # The penalty is differentiable: d/dx of 2 * (||x1||^2 + ||x2||^2) = 4x.
+    (grad,) = torch.autograd.grad(pen, real)
+    assert torch.allclose(grad, 4 * real.detach())
+    # A linear D has the same gradient everywhere: R1 = |w|^2 = 4.
+    d = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        d.weight.copy_(torch.tensor([[1.2, 1.6]]))
+    x = torch.randn(5, 2, requires_grad=True)
+    assert r1_penalty(d(x).squeeze(1), x).item() == pytest.approx(4.0, abs=1e-6)
 
 
 def test_l2_penalty_counts_weights_not_biases():

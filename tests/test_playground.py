@@ -384,7 +384,8 @@ def test_live_changes_keep_the_run_and_structural_ones_restart_it() -> None:
 NEW_SETTINGS = dict(
     data="two_blobs", g_layers=2, g_width=64, d_layers=2, d_width=48, activation="leaky_relu",
     latent_dim=3, latent_dist="uniform", loss="lsgan", label_smoothing=0.1, d_dropout=0.1,
-    d_l2=0.001, pack=2, gp_weight=5.0, clip_value=0.05, d_opt="rmsprop", d_lr=0.0005, g_opt="sgd",
+    d_l2=0.001, d_r1=0.5, d_r1_every=2, pack=2, gp_weight=5.0, clip_value=0.05, d_opt="rmsprop",
+    d_lr=0.0005, g_opt="sgd",
     g_lr=0.002, d_beta1=0.4, g_beta1=0.3, d_steps=2, g_steps=3, batch_size=128, ema=0.99, seed=7,
     eval_every=100, log_every=10, d_mbstd=16, lr_schedule="cosine", steps=4000,
 )

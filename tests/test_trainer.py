@@ -5,6 +5,7 @@ import torch
 from ganlab.config import Config
 from ganlab.data import DataOptions, build_dataset
 from ganlab.errors import ConfigError, DivergenceError
+from ganlab.penalties import r1_penalty
 from ganlab.trainer import Trainer, resolve_device
 
 FAST = dict(data_size=4000, g_layers=2, g_width=32, d_layers=2, d_width=32, batch_size=64,
@@ -141,6 +142,46 @@ def test_l2_penalty_shrinks_d():
     assert norm(reg) < norm(adaptive) <= norm(plain) * 1.05
 
 
+def test_lazy_r1_runs_every_n_iterations_weighted_up(monkeypatch):
+    import ganlab.trainer as trainer_module
+    seen = []
+
+    def spy(logits, real):
+        pen = r1_penalty(logits, real)
+        seen.append(pen.item())
+        return pen
+
+    monkeypatch.setattr(trainer_module, "r1_penalty", spy)
+    plain, lazy = make(), make(d_r1=0.5, d_r1_every=3)
+    d_plain = [plain.step()["d_loss"] for _ in range(7)]
+    d_lazy = [lazy.step()["d_loss"] for _ in range(1)]
+    # Step 0 is identical up to the penalty, which is weighted d_r1 * every / 2.
+    assert len(seen) == 1
+    assert d_lazy[0] - d_plain[0] == pytest.approx(0.5 * 3 / 2 * seen[0], rel=1e-4)
+    lazy.run(6)
+    assert len(seen) == 3  # iterations 0, 3 and 6
+    assert not torch.equal(params(plain), params(lazy))
+
+
+def test_r1_smooths_d_around_real_points():
+    def grad_norm(t: Trainer) -> float:
+        x = t.data.x[:512].clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(t.D(x).sum(), x)
+        return g.norm(dim=1).mean().item()
+
+    plain, reg = make(), make(d_r1=10.0)
+    plain.run(30)
+    reg.run(30)
+    assert grad_norm(reg) < 0.5 * grad_norm(plain)
+
+
+def test_r1_settings_are_checked():
+    with pytest.raises(ConfigError, match="d_r1 = -1.0 is out of range"):
+        Config(d_r1=-1.0).validate()
+    with pytest.raises(ConfigError, match="d_r1_every"):
+        Config(d_r1_every=0).validate()
+
+
 def test_ema_tracks_g():
     t = make(ema=0.5)
     t.run(10)
@@ -208,3 +249,20 @@ def test_lr_schedules(schedule, mid, end):
     assert t.opt_g.param_groups[0]["lr"] == pytest.approx(0.2 * mid)
     t.run(20)
     assert t.opt_d.param_groups[0]["lr"] == pytest.approx(0.1 * end)
+
+
+def test_minibatch_std_feature_hand_values_and_finite_gradient():
+    from ganlab.models.mlp import minibatch_std
+    # Two groups of two rows: per-feature population std, then the mean over features.
+    h = torch.tensor([[0.0, 1.0], [2.0, 1.0], [1.0, 5.0], [1.0, 1.0]], requires_grad=True)
+    out = minibatch_std(h, 2)
+    expected = torch.tensor([(1.0 + 0.0) / 2, (1.0 + 0.0) / 2, (0.0 + 2.0) / 2, (0.0 + 2.0) / 2])
+    assert out.shape == (4, 1)
+    assert torch.allclose(out.squeeze(1), expected, atol=1e-4)
+    # A feature constant in its group (a dead ReLU) still gives finite gradients,
+    # also through a second backward pass (R1).
+    (g,) = torch.autograd.grad(out.sum(), h, create_graph=True)
+    (gg,) = torch.autograd.grad(g.square().sum(), h)
+    assert torch.isfinite(g).all() and torch.isfinite(gg).all()
+    # A batch that is not a multiple of the group is one group.
+    assert torch.allclose(minibatch_std(h[:3].detach(), 2), minibatch_std(h[:3].detach(), 3))

@@ -88,6 +88,11 @@ def toy_controls() -> dict[str, list[Control]]:
                     step=0.05, fmt="%.2f", help="real target 1 - s; losses with targets only"),
             Control("d_dropout", "D dropout", "float", lo=0.0, hi=0.9, step=0.05, fmt="%.2f"),
             Control("d_l2", "D L2 penalty", "float", lo=0.0, hi=10.0, step=1e-3, fmt="%g"),
+            Control("d_r1", "D R1 penalty (0 = off)", "float", lo=0.0, hi=100.0, step=0.1, fmt="%g",
+                    help="d_r1 / 2 * |grad D|^2 at real points: keeps D flat on the data, "
+                         "so training settles (Mescheder et al. 2018)"),
+            Control("d_r1_every", "R1 every (steps)", "int", lo=1, hi=64,
+                    help="lazy R1: applied every this many steps, weighted up to match"),
             Control("pack", "PacGAN pack", "int", lo=1, hi=8,
                     help="D judges this many samples jointly (fights mode collapse)"),
             Control("d_mbstd", "D minibatch-std group (0 = off)", "int", lo=0, hi=256, step=8,

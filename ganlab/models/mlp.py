@@ -116,5 +116,10 @@ def minibatch_std(h: Tensor, group: int) -> Tensor:
     """
     n = h.shape[0]
     g = group if n % group == 0 else n
-    std = h.reshape(n // g, g, -1).std(dim=1, unbiased=False)  # (N/g, W)
+    x = h.reshape(n // g, g, -1)
+    # The variance written out: Tensor.var over a middle dimension measured 3x slower
+    # (forward + backward) on CPU. sqrt(var + eps), as Karras et al.: a feature that is
+    # constant in a group (dead ReLU) has std 0, where a bare std's gradient is 0/0.
+    var = (x - x.mean(dim=1, keepdim=True)).square().mean(dim=1)  # (N/g, W)
+    std = (var + 1e-8).sqrt()
     return std.mean(dim=1, keepdim=True).repeat_interleave(g, dim=0)
