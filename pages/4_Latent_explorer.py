@@ -162,11 +162,15 @@ with view:
     st.image(png(image, 256), width=256)
     st.caption(f"rendered in {ms:.0f} ms")
     if data_name is not None and st.checkbox("Show the nearest training image", key="nearest"):
-        index = nearest_index(data_name)
-        idx, dist = index.query(image[None])
-        st.image(png(index.flat[int(idx)].view(index.shape), 256), width=256)
-        st.caption(f"nearest of the {len(index):,} training images (#{int(idx)}), "
-                   f"L2 distance {float(dist):.2f}: a model that copied its data would show a twin here.")
+        try:
+            index = nearest_index(data_name)
+        except GanlabError as exc:  # the training images are not on this server
+            st.error(str(exc))
+        else:
+            idx, dist = index.query(image[None])
+            st.image(png(index.flat[int(idx)].view(index.shape), 256), width=256)
+            st.caption(f"nearest of the {len(index):,} training images (#{int(idx)}), L2 distance "
+                       f"{float(dist):.2f}: a model that copied its data would show a twin here.")
 
 # --- interpolation -----------------------------------------------------------------------
 st.subheader("Interpolation")

@@ -8,6 +8,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from ganlab import explore, pretrained
+from ganlab.data.images import available_splits
+from ganlab.errors import DataError
 from ganlab.models.pgan import Generator, PGANConfig
 from ganlab.pretrained import save_generator
 
@@ -75,10 +77,26 @@ def test_sliders_move_along_directions_truncate_and_set_coordinates(app) -> None
     assert float(after[0]) == pytest.approx(3.5) and torch.equal(after[1:], before[1:])
 
 
+@pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
 def test_nearest_training_image(app) -> None:
     app.checkbox(key="nearest").check().run()
     assert not app.exception
     assert any("nearest of the" in c.value and "training images" in c.value for c in app.caption)
+
+
+def test_nearest_training_image_without_the_data_says_so(app, monkeypatch, tmp_path) -> None:
+    import ganlab.data.images as images
+
+    def offline(*args, **kwargs):
+        raise DataError("no network")
+
+    monkeypatch.setattr(images, "_search_dirs", lambda spec: [])
+    monkeypatch.setattr(images, "download", offline)
+    # Another set than the other tests use: the page caches a loaded index.
+    monkeypatch.setattr(explore, "BUNDLED_DATA", {"tiny-32": "fashion_mnist"})
+    app.checkbox(key="nearest").check().run()
+    assert not app.exception
+    assert any("not on this machine" in e.value for e in app.error)
 
 
 def test_interpolation_between_keyframes_and_gif(app) -> None:
