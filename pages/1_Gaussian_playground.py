@@ -205,12 +205,12 @@ def controls_bar() -> None:
         st.rerun(scope="app")
 
 
-def charts_figure(history: list[dict[str, float]], marker: int | None) -> dict:
+def charts_figure(run: Trainer, history: list[dict[str, float]], marker: int | None) -> dict:
     """The loss and metric charts, rebuilt at most every CHART_SECONDS while playing:
     the history gains a row every few frames and the browser need not redraw three
     charts for each."""
     now = time.monotonic()
-    key = (len(history), marker)
+    key = (id(run), len(history), marker)  # a reset or new run is another trainer
     cached = ss.get("pg.charts_cache")
     if cached and (cached[0] == key or runner.playing and now - cached[1] < CHART_SECONDS):
         return cached[2]
@@ -262,6 +262,7 @@ def live_view() -> None:
             extras["fake_z"] = probe.d_scores(trainer, frame.fake)
         history = list(trainer.history)
         last = dict(trainer.last)
+        run = trainer
     surface = frame.surface if show_surface else None
     srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
     label = "P(real)" if kind == "probability" else "D score"
@@ -283,7 +284,7 @@ def live_view() -> None:
                f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
     if runner.error:
         st.error(runner.error)
-    live_plot(charts_figure(history, None if live else frame.step), key="pg.charts", height=280)
+    live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=280)
     if runner.playing != ss["pg.shown_playing"]:
         st.rerun(scope="app")  # playing changed (Pause, or the run diverged): refresh the page
 
