@@ -168,6 +168,35 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
                               "the checkpoint is corrupt: retrain or restore it") from None
 
 
+def load_nets(run: Path, nets: dict[str, "torch.nn.Module | None"]) -> None:
+    """Load the run's model.safetensors into `nets` (prefix "G" / "D" / "G_ema" -> module;
+    None is skipped); CheckpointError when the tensors do not fit the modules."""
+    weights = _load_tensors(run / "model.safetensors")
+    for name, net in nets.items():
+        if net is None:
+            continue
+        sd = {k[len(name) + 1:]: v for k, v in weights.items() if k.startswith(name + ".")}
+        try:
+            net.load_state_dict(sd)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{run / 'model.safetensors'} does not match config.json "
+                                  f"({name}: {str(exc).splitlines()[0]})") from None
+
+
+def restore_training_state(trainer: Any, run: Path, meta: dict[str, Any],
+                           state: dict[str, torch.Tensor]) -> None:
+    """What a resumed run needs besides the weights: optimizer moments, the run's RNG,
+    step, clock, metric accumulators, last losses and the history."""
+    trainer.opt_d.load_state_dict(_unflat_optimizer("opt_d", meta["opt_d"], state))
+    trainer.opt_g.load_state_dict(_unflat_optimizer("opt_g", meta["opt_g"], state))
+    trainer.gen.set_state(state["rng.gen"])
+    trainer.step_count = int(meta["step"])
+    trainer.elapsed = float(meta["elapsed"])
+    trainer._acc = dict(meta["acc"])
+    trainer.last = dict(meta["last"])
+    trainer.history = read_history(run)
+
+
 def load_run(run_dir: str | Path, *, device: str | None = None, with_data: bool = True,
              dataset: Dataset | None = None) -> "Trainer":  # noqa: F821
     """Rebuild the Trainer of a run directory (weights, optimizers, RNG, history).
@@ -183,23 +212,6 @@ def load_run(run_dir: str | Path, *, device: str | None = None, with_data: bool 
         info = info_from_json(meta["data_info"])
         dataset = Dataset(torch.zeros((1, *info.shape), dtype=torch.float32), info)
     trainer = Trainer(cfg, dataset=dataset)
-    weights = _load_tensors(run / "model.safetensors")
-    for name, net in {"G": trainer.G, "D": trainer.D, "G_ema": trainer.G_ema}.items():
-        if net is None:
-            continue
-        sd = {k[len(name) + 1:]: v for k, v in weights.items() if k.startswith(name + ".")}
-        try:
-            net.load_state_dict(sd)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{run / 'model.safetensors'} does not match config.json "
-                                  f"({name}: {str(exc).splitlines()[0]})") from None
-    state = _load_tensors(run / "state.safetensors")
-    trainer.opt_d.load_state_dict(_unflat_optimizer("opt_d", meta["opt_d"], state))
-    trainer.opt_g.load_state_dict(_unflat_optimizer("opt_g", meta["opt_g"], state))
-    trainer.gen.set_state(state["rng.gen"])
-    trainer.step_count = int(meta["step"])
-    trainer.elapsed = float(meta["elapsed"])
-    trainer._acc = dict(meta["acc"])
-    trainer.last = dict(meta["last"])
-    trainer.history = read_history(run)
+    load_nets(run, {"G": trainer.G, "D": trainer.D, "G_ema": trainer.G_ema})
+    restore_training_state(trainer, run, meta, _load_tensors(run / "state.safetensors"))
     return trainer

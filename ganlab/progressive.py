@@ -510,7 +510,8 @@ def load_progressive_run(run_dir: str | Path, *, device: str | None = None, with
     schedule: replaces the saved one for the rest of the run (same depths), e.g. to
     shorten the remaining phases.
     """
-    from ganlab.checkpoint import _load_tensors, _unflat_optimizer, info_from_json, read_history, read_run_meta
+    from ganlab.checkpoint import (_load_tensors, info_from_json, load_nets, read_run_meta,
+                                   restore_training_state)
 
     run = Path(run_dir)
     cfg, meta = read_run_meta(run, device)
@@ -527,27 +528,14 @@ def load_progressive_run(run_dir: str | Path, *, device: str | None = None, with
     state = _load_tensors(run / "state.safetensors")
     while trainer.scale < int(meta["scale"]):
         trainer.grow()
-    weights = _load_tensors(run / "model.safetensors")
-    for prefix, net in (("G", trainer.G), ("D", trainer.D), ("G_ema", trainer.G_ema)):
-        if net is None:
-            continue
-        sd = {k[len(prefix) + 1:]: v for k, v in weights.items() if k.startswith(prefix + ".")}
-        try:
-            net.load_state_dict(sd)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{run / 'model.safetensors'} does not match config.json "
-                                  f"({prefix}: {str(exc).splitlines()[0]})") from None
-        net.alpha = float(meta["alpha"])
-    trainer.opt_d.load_state_dict(_unflat_optimizer("opt_d", meta["opt_d"], state))
-    trainer.opt_g.load_state_dict(_unflat_optimizer("opt_g", meta["opt_g"], state))
-    trainer.gen.set_state(state["rng.gen"])
+    nets = {"G": trainer.G, "D": trainer.D, "G_ema": trainer.G_ema}
+    load_nets(run, nets)
+    for net in nets.values():
+        if net is not None:
+            net.alpha = float(meta["alpha"])
+    restore_training_state(trainer, run, meta, state)
     trainer._init_gen.set_state(state["rng.init"])
-    trainer.step_count = int(meta["step"])
-    trainer.elapsed = float(meta["elapsed"])
     trainer.images_seen = int(meta["images_seen"])
-    trainer._acc = dict(meta["acc"])
-    trainer.last = dict(meta["last"])
-    trainer.history = read_history(run)
     return trainer
 
 

@@ -158,10 +158,7 @@ def redraw() -> None:
 
 def single_step(d: bool, g: bool) -> None:
     redraw()
-    try:
-        runner.step_once(lambda t: t.step(d=d, g=g))
-    except GanlabError:
-        pass  # kept in runner.error, shown below
+    runner.step_clicked(d, g)  # an error stays in runner.error, shown below
 
 
 def reset_run() -> None:

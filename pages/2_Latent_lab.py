@@ -162,13 +162,6 @@ st.caption(f"{k} runs, trained as one batched computation" if batched else
 
 
 # --- controls ----------------------------------------------------------------------------------
-def single_step(d: bool, g: bool) -> None:
-    try:
-        runner.step_once(lambda m: m.step(d=d, g=g))
-    except GanlabError:
-        pass  # kept in runner.error, shown below
-
-
 def reset_runs() -> None:
     runner.pause()
     ss["lab.restart"] = True
@@ -178,9 +171,9 @@ cols = st.columns([1, 1, 1, 1, 1, 3])
 # The label decides the action (a click delivered twice must not undo itself).
 cols[0].button("⏸ Pause" if runner.playing else "▶ Play", key="lab.play", type="primary",
                on_click=runner.pause if runner.playing else runner.play, width="stretch")
-cols[1].button("Step D", on_click=single_step, args=(True, False), width="stretch", key="lab.step_d")
-cols[2].button("Step G", on_click=single_step, args=(False, True), width="stretch", key="lab.step_g")
-cols[3].button("Step D+G", on_click=single_step, args=(True, True), width="stretch", key="lab.step")
+cols[1].button("Step D", on_click=runner.step_clicked, args=(True, False), width="stretch", key="lab.step_d")
+cols[2].button("Step G", on_click=runner.step_clicked, args=(False, True), width="stretch", key="lab.step_g")
+cols[3].button("Step D+G", on_click=runner.step_clicked, args=(True, True), width="stretch", key="lab.step")
 cols[4].button("Reset", on_click=reset_runs, width="stretch", key="lab.reset")
 speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="lab.speed")
 if speed == "max":

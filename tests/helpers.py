@@ -1,8 +1,11 @@
-"""Waiting helpers shared by the page and browser tests (background threads, live pages)."""
+"""Helpers shared by the page and browser tests: waiting on background threads and live
+pages, opening a page in AppTest, the model a page's runner holds."""
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
+
+from streamlit.testing.v1 import AppTest
 
 T = TypeVar("T")
 
@@ -24,3 +27,19 @@ def wait_for(cond: Callable[[], T], timeout: float = 45.0, what: str = "", inter
     if not value:
         raise AssertionError(f"timed out waiting for {what}")
     return value
+
+
+def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
+    """Run the page script once in AppTest (with these URL query parameters); it must not raise."""
+    at = AppTest.from_file(page, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def held_model(at: AppTest, runner_key: str) -> Any:
+    """The model (Trainer, side-by-side runs) of the page's runner in session state."""
+    with at.session_state[runner_key].hold() as model:
+        return model

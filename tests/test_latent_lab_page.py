@@ -11,6 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from ganlab.multirun import LoopTrainer, MultiTrainer, SideBySide
+from tests import helpers
 from tests.helpers import wait_until
 from ui.runner import Runner
 
@@ -24,12 +25,7 @@ pytestmark = pytest.mark.usefixtures("no_runner_left_behind")
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return helpers.open_page(PAGE, query)
 
 
 def runner_of(at: AppTest) -> Runner:
@@ -37,8 +33,7 @@ def runner_of(at: AppTest) -> Runner:
 
 
 def model_of(at: AppTest) -> SideBySide:
-    with runner_of(at).hold() as m:
-        return m
+    return helpers.held_model(at, "lab.runner")
 
 
 def param(at: AppTest, key: str) -> str:

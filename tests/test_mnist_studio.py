@@ -16,6 +16,7 @@ from ganlab import studio
 from ganlab.data.images import available_splits
 from ganlab.errors import ConfigError, DataError
 from ganlab.trainer import Trainer
+from tests import helpers
 from tests.helpers import wait_until
 from ui import exports
 from ui.runner import Runner, close_all, live_runner_threads
@@ -36,10 +37,7 @@ def _isolated(tmp_path, monkeypatch):
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return helpers.open_page(PAGE)
 
 
 def runner_of(at: AppTest) -> Runner[Trainer]:
@@ -47,8 +45,7 @@ def runner_of(at: AppTest) -> Runner[Trainer]:
 
 
 def trainer_of(at: AppTest) -> Trainer:
-    with runner_of(at).hold() as t:
-        return t
+    return helpers.held_model(at, "studio.runner")
 
 
 def button(at: AppTest, key: str):

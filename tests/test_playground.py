@@ -21,6 +21,7 @@ from ganlab.config import Config
 from ganlab.errors import DataError, DivergenceError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.trainer import Trainer
+from tests import helpers
 from tests.helpers import wait_until
 from ui import controls, exports, state
 from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads, redraw_period
@@ -171,6 +172,14 @@ def test_step_once_reset_and_frames() -> None:
     with pytest.raises(DivergenceError):
         failing.step_once()
     assert failing.error == "diverged"
+    # From a button: the error is kept for the page, not raised into Streamlit.
+    seen = []
+    failing.reset(Counter(fail_at=0))
+    with failing.hold() as m:
+        m.step = lambda d=True, g=True: (seen.append((d, g)), Counter(fail_at=0).step())
+    failing.error = None
+    failing.step_clicked(True, False)
+    assert seen == [(True, False)] and failing.error == "diverged"
 
 
 def tiny_config(seed: int) -> Config:
@@ -295,12 +304,7 @@ def test_exports() -> None:
 
 # --- the page (AppTest) ---------------------------------------------------------------------
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return helpers.open_page(PAGE, query)
 
 
 def runner_of(at: AppTest) -> Runner:
@@ -308,8 +312,7 @@ def runner_of(at: AppTest) -> Runner:
 
 
 def trainer_of(at: AppTest) -> Trainer:
-    with runner_of(at).hold() as t:
-        return t
+    return helpers.held_model(at, "pg.runner")
 
 
 def test_page_opens_on_the_tuned_ring8_run() -> None:

@@ -319,6 +319,14 @@ class Runner(Generic[M]):
             self._after_step(model)
             return out
 
+    def step_clicked(self, d: bool = True, g: bool = True) -> None:
+        """A single step (`model.step(d=d, g=g)`) for a button's callback: a GanlabError
+        stays in `error` for the page to show, instead of escaping into Streamlit."""
+        try:
+            self.step_once(lambda model: model.step(d=d, g=g))
+        except GanlabError:
+            pass
+
     def set_speed(self, steps_per_chunk: int | None = None, chunk_seconds: float | None = None) -> None:
         """Steps per chunk (>= 1) and the minimum seconds between chunk starts (>= 0)."""
         if steps_per_chunk is not None:
