@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 
 from ganlab import __version__
-from ganlab.trainer import resolve_device
+from ganlab.train import resolve_device
 from ui.runner import TORCH_THREADS
 
 PAGES = Path(__file__).parent / "pages"

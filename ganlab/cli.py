@@ -50,12 +50,11 @@ class ProgressBar:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ganlab import distributed
     from ganlab.config import parse_assignments
     from ganlab.data import build_dataset
     from ganlab.presets import resolve_config
-    from ganlab.progressive import build_trainer, load_any_run
-    from ganlab.progressive import save_any_run as save_run
+    from ganlab.runs import load_run, read_config, save_run
+    from ganlab.train import build_trainer, distributed
 
     overrides = parse_assignments(args.set)
     for key in ("model", "steps", "minutes", "seed", "device", "progress_every"):
@@ -64,8 +63,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
             overrides[key] = value
     out = Path(args.out) if args.out else None
     if args.resume:
-        from ganlab.checkpoint import read_config
-
         cfg = read_config(args.resume)
     else:
         if out is None:
@@ -73,14 +70,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg = resolve_config(args.data, args.preset, overrides)
     if cfg.model == "pgan" and distributed.launched_by_torchrun():
         raise GanlabError("model pgan trains in one process; run it without torchrun")
-    # Under torchrun: join the group and train on this rank's shard (see ganlab.distributed).
+    # Under torchrun: join the group and train on this rank's shard (see ganlab.train.distributed).
     ctx = distributed.init_from_env(overrides.get("device", cfg.device))
     dataset = None
     if ctx is not None:
         cfg.validate()
         dataset = distributed.shard(build_dataset(cfg.data_options()), ctx)
     if args.resume:
-        trainer = load_any_run(args.resume, device=overrides.pop("device", None), dataset=dataset)
+        trainer = load_run(args.resume, device=overrides.pop("device", None), dataset=dataset)
         if overrides:
             trainer.update(**overrides)
         out = out or Path(args.resume)
@@ -159,7 +156,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from ganlab.progressive import load_any_run as load_run
+    from ganlab.runs import load_run
 
     import torch
 
@@ -184,16 +181,16 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         arrays["points"] = x.numpy().astype(np.float32)
     if y is not None:
         arrays["labels"] = y.numpy().astype(np.int64)
-    from ganlab.checkpoint import _atomic_write
+    from ganlab.runs import atomic_write
 
-    _atomic_write(out if out.suffix == ".npz" else out.with_suffix(".npz"),
+    atomic_write(out if out.suffix == ".npz" else out.with_suffix(".npz"),
                   lambda p: np.savez(open(p, "wb"), **arrays))
     print(json.dumps({"out": str(out), **{k: list(v.shape) for k, v in arrays.items()}}))
     return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from ganlab.progressive import load_any_run as load_run
+    from ganlab.runs import load_run
 
     trainer = load_run(args.run_dir, device=args.device)
     metrics = trainer.evaluate(args.n, seed=args.seed)

@@ -27,8 +27,39 @@ LIVE_FIELDS = frozenset({
     "d_r1", "d_r1_every",
     "batch_size", "d_steps", "g_steps", "d_opt", "d_lr", "d_beta1", "d_beta2", "d_momentum",
     "g_opt", "g_lr", "g_beta1", "g_beta2", "g_momentum", "ema", "lr_schedule", "steps", "eval_every",
-    "eval_samples", "log_every", "minutes", "progress_every", "amp",
+    "eval_samples", "log_every", "minutes", "progress_every", "amp", "d_drift",
 })
+# Live changes that make sense for a progressive run (architecture and loss are fixed).
+PROGRESSIVE_LIVE_FIELDS = frozenset({
+    "batch_size", "d_lr", "g_lr", "d_beta1", "d_beta2", "g_beta1", "g_beta2", "ema", "gp_weight",
+    "steps", "eval_every", "eval_samples", "log_every", "minutes", "progress_every", "d_drift",
+}) & LIVE_FIELDS
+# Fields every side-by-side run of one batch must share: they fix the tensors' shapes,
+# the data, or which optimizer formula runs.
+SHARED_FIELDS = ("data", "data_path", "data_size", "image_size", "channels", "seed", "model",
+                 "g_layers", "g_width", "d_layers", "d_width", "activation", "leaky_slope",
+                 "d_dropout", "pack", "batch_size", "n_fixed", "d_opt", "g_opt", "amp", "device")
+# Fields that may differ per side-by-side run, each trained as Trainer trains it.
+PER_RUN_FIELDS = ("latent_dim", "latent_dist", "loss", "clip_value", "gp_weight", "label_smoothing",
+                  "d_l2", "d_l2_adaptive", "d_steps", "g_steps", "d_lr", "d_beta1", "d_beta2",
+                  "d_momentum", "g_lr", "g_beta1", "g_beta2", "g_momentum", "lr_schedule", "ema",
+                  "steps", "minutes", "log_every", "eval_every", "eval_samples", "progress_every", "d_drift")
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """One network's optimizer: its registry name and hyperparameters (beta2 is RMSprop's alpha)."""
+
+    name: str
+    lr: float
+    beta1: float
+    beta2: float
+    momentum: float
+
+    @property
+    def hyper(self) -> tuple[float, float, float, float]:
+        """(lr, beta1, beta2, momentum), the argument order of `ganlab.optim.build_optimizer`."""
+        return self.lr, self.beta1, self.beta2, self.momentum
 
 
 @dataclass
@@ -63,6 +94,7 @@ class Config:
     d_l2_adaptive: bool = False  # scale d_l2 by how far D is ahead (see trainer)
     d_r1: float = 0.0           # R1 penalty weight: d_r1 / 2 * E ||grad_x D(real)||^2 (0 = off)
     d_r1_every: int = 1         # lazy R1: apply every this many iterations, scaled up to match
+    d_drift: float = 0.0        # drift penalty d_drift * E[D(real)^2] (Karras et al. 2018: 1e-3)
     # optimisation
     batch_size: int = 256
     d_steps: int = 1            # D updates per iteration
@@ -140,6 +172,14 @@ class Config:
         base = (other or Config()).to_dict()
         return {k: v for k, v in self.to_dict().items() if base[k] != v}
 
+    def optimizer_settings(self, net: str) -> OptimizerSettings:
+        """The optimizer of network "d" (discriminator) or "g" (generator)."""
+        if net == "d":
+            return OptimizerSettings(self.d_opt, self.d_lr, self.d_beta1, self.d_beta2, self.d_momentum)
+        if net == "g":
+            return OptimizerSettings(self.g_opt, self.g_lr, self.g_beta1, self.g_beta2, self.g_momentum)
+        raise ValueError(f"net must be 'd' or 'g', got {net!r}")
+
     def data_options(self) -> DataOptions:
         return DataOptions(name=self.data, path=self.data_path, size=self.data_size,
                            image_size=self.image_size, channels=self.channels, seed=self.seed)
@@ -197,6 +237,7 @@ class Config:
         _frange("gp_weight", self.gp_weight, 0.0, 1e4)
         _frange("d_l2", self.d_l2, 0.0, 100.0)
         _frange("d_r1", self.d_r1, 0.0, 1000.0)
+        _frange("d_drift", self.d_drift, 0.0, 1.0, hi_open=True)
         _range("d_r1_every", self.d_r1_every, 1, 1000)
         _frange("minutes", self.minutes, 0.0, 1e6)
         _range("steps", self.steps, 0, 10**9)

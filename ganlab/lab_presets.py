@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ganlab.config import Config
 from ganlab.errors import ConfigError
-from ganlab.multirun import MAX_RUNS
+from ganlab.train.side_by_side import MAX_RUNS
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.registry import Registry
 

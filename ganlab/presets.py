@@ -127,7 +127,7 @@ _image_preset("mnist_cdcgan", "cdcgan", "a conditional DCGAN on MNIST (one-hot j
               **_DCGAN, batch_size=64, d_lr=2e-4, g_lr=5e-4, ema=0.995, steps=3000)
 _image_preset("pgan", "pgan", "progressive GAN (Karras et al. 2018) at 32 px: grows 4 -> 8 -> 16 -> 32, "
               "WGAN-GP + drift, Adam(0, 0.99), EMA G",
-              image_size=32, channels=1, latent_dim=64, g_width=64, d_width=64, loss="wgan-gp",
+              image_size=32, channels=1, latent_dim=64, g_width=64, d_width=64, loss="wgan-gp", d_drift=1e-3,
               label_smoothing=0.0, batch_size=32, d_lr=1e-3, g_lr=1e-3, d_beta1=0.0, g_beta1=0.0,
               d_beta2=0.99, g_beta2=0.99, ema=0.999, steps=2000, n_fixed=64, eval_every=500)
 

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from ganlab.errors import ConfigError
 
 if TYPE_CHECKING:  # annotations only: the trainer imports the whole engine
-    from ganlab.trainer import Trainer
+    from ganlab.train import Trainer
 
 # Losses whose D output is a logit of "x is real": the surface shows sigmoid(logit),
 # a probability in [0, 1]. The others (least squares, Wasserstein, hinge) have
@@ -217,11 +217,11 @@ def g_gradients(trainer: Trainer, points: np.ndarray, real: np.ndarray | None = 
         with torch.enable_grad(), _eval(trainer.D):
             f = _d_logits(trainer, x)
             r = f
-            if trainer.loss.g_needs_real:
+            if trainer.objective.g_needs_real:
                 rp = real_points(trainer) if real is None else np.asarray(real, dtype=np.float32)
                 with torch.no_grad():
                     r = _d_logits(trainer, torch.as_tensor(rp, device=trainer.device))
-            loss = trainer.loss.g(r, f)
+            loss = trainer.objective.g_loss(r, f)
             (grad,) = torch.autograd.grad(loss, x)
     finally:
         for p, flag in zip(trainer.D.parameters(), flags):

@@ -24,11 +24,11 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ganlab.checkpoint import _atomic_write
+from ganlab.runs import atomic_write
 from ganlab.imageio import make_grid, save_gif, save_png
 
 if TYPE_CHECKING:
-    from ganlab.trainer import Trainer
+    from ganlab.train import Trainer
 
 FOLDER = "progress"
 
@@ -85,7 +85,7 @@ class ProgressGrids:
         paths = []
         for kind, grid in grids.items():
             path = self.folder / f"{kind}_{s:07d}.png"
-            _atomic_write(path, lambda p, g=grid: save_png(g, p))
+            atomic_write(path, lambda p, g=grid: save_png(g, p))
             paths.append(path)
         return paths
 
@@ -105,7 +105,7 @@ class ProgressGrids:
             # A resumed run with other grid settings may have frames of another size: skip those.
             images = [im for im in images if im.shape == shape]
             path = self.folder / f"{kind}.gif"
-            _atomic_write(path, lambda p, ims=images: save_gif(ims, p, fps=fps))
+            atomic_write(path, lambda p, ims=images: save_gif(ims, p, fps=fps))
             out.append(path)
         return out
 

@@ -15,7 +15,7 @@ from ganlab import probe
 from ganlab.config import LIVE_FIELDS
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 from ui import controls, exports, state, views
 from ui.live_plot import live_plot
 from ui.runner import Runner, redraw_period, session_runner

@@ -1,7 +1,7 @@
 """Latent lab: train GANs side by side and see what the latent dimension and the set-up do to diversity.
 
 Widgets -> a base Config + the setting the runs differ in (both in the URL) ->
-`ganlab.multirun.side_by_side` (one batched computation when the runs share
+`ganlab.train.side_by_side` (one batched computation when the runs share
 shapes) advanced by this session's background runner -> one live scatter per
 run, shared charts per metric and the collapse detector's verdict in words.
 """
@@ -19,7 +19,7 @@ from ganlab import probe
 from ganlab.errors import GanlabError
 from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
-from ganlab.multirun import SideBySide, side_by_side
+from ganlab.train.side_by_side import SideBySide, side_by_side
 from ganlab.render import rasterise, to_chw
 from ui import controls, exports, state, views
 from ui.live_plot import encode, live_plot

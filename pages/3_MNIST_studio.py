@@ -13,12 +13,12 @@ from typing import Any
 import streamlit as st
 
 from ganlab import studio
-from ganlab.checkpoint import load_run
+from ganlab.runs import load_run
 from ganlab.config import LIVE_FIELDS, Config
 from ganlab.errors import GanlabError
 from ganlab.imageio import gif_bytes, grid_to_png_bytes
 from ganlab.losses import LOSSES
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 from ui import exports
 from ui.runner import Runner, session_runner
 from ui.studio import UPLOAD_TYPES, new_upload_dir, save_upload, to_image

@@ -26,8 +26,8 @@ import torch
 import ganlab
 from ganlab.config import Config
 from ganlab.errors import GanlabError
-from ganlab.progressive import (PGANSchedule, ProgressiveTrainer, export_generator, load_progressive_run,
-                                save_progressive_run)
+from ganlab.runs import load_run, save_run
+from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer, export_generator
 
 ASSET_DIR = Path(ganlab.__file__).resolve().parents[1] / "assets" / "pgan"
 NAMES = {"mnist": "mnist-32", "fashion_mnist": "fashion-32"}
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         phases = tuple(int(n) for n in args.phase_images.split(","))
         schedule = PGANSchedule.for_config(cfg, phase_images=phases)
         if args.resume:
-            trainer = load_progressive_run(run_dir, device=args.device, schedule=schedule)
+            trainer = load_run(run_dir, device=args.device, schedule=schedule)
             trainer.update(steps=args.steps)
         else:
             trainer = ProgressiveTrainer(cfg, schedule=schedule)
@@ -91,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"step {p.step}/{p.total} {tr.current_resolution}px alpha={tr.alpha:.2f} "
                   f"d={p.d_loss:.3f} g={p.g_loss:.3f} {p.elapsed:.0f}s", flush=True)
             if time.perf_counter() - last_save[0] > 120:
-                save_progressive_run(tr, run_dir)
+                save_run(tr, run_dir)
                 last_save[0] = time.perf_counter()
 
         trainer.run(steps=max(args.steps - trainer.step_count, 0), on_progress=progress, progress_every=30.0)
-        save_progressive_run(trainer, run_dir)
+        save_run(trainer, run_dir)
         weights = export_generator(trainer, Path(args.out) / name, name=name)
         t_eval = time.perf_counter()
         report = {

@@ -4,10 +4,10 @@ import json
 import pytest
 import torch
 
-from ganlab.checkpoint import FILES, load_run, read_history, save_run
+from ganlab.runs import FILES, load_run, read_history, save_run
 from ganlab.config import Config
 from ganlab.errors import CheckpointError
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 CFG = dict(data_size=4000, g_layers=2, g_width=32, d_layers=2, d_width=32, batch_size=64,
            eval_every=10, eval_samples=200, log_every=5, ema=0.9, d_dropout=0.1)

@@ -15,7 +15,7 @@ from ganlab.collapse import (
 from ganlab.data.base import DataInfo
 from ganlab.lab_presets import LAB_PRESETS, lab_configs, preset_runs
 from ganlab.metrics.toy import toy_metrics
-from ganlab.multirun import LoopTrainer, MultiTrainer, side_by_side
+from ganlab.train.side_by_side import LoopTrainer, MultiTrainer, side_by_side
 
 ANGLES = torch.arange(8) * (2 * math.pi / 8)
 MODES = torch.stack([torch.cos(ANGLES), torch.sin(ANGLES)], 1)

@@ -12,10 +12,10 @@ from safetensors.torch import load_file
 
 from PIL import Image
 
-from ganlab.checkpoint import read_history
+from ganlab.runs import read_history
 from ganlab.cli import main
 from ganlab.data.base import DataInfo, Dataset
-from ganlab.distributed import DistContext, rank_seed, shard
+from ganlab.train.distributed import DistContext, rank_seed, shard
 
 
 def _folder_like(n: int) -> Dataset:

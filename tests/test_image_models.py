@@ -15,7 +15,7 @@ from ganlab.models import MODELS, build_models
 from ganlab.models.dcgan import BottomConvT, TopConv, layout
 from ganlab.models.layers import SeededDropout
 from ganlab.presets import PRESETS, resolve_config
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 MNIST = DataInfo("mnist", "image", (1, 28, 28), 10, tuple("0123456789"))
 FASHION = DataInfo("fashion_mnist", "image", (1, 28, 28), 10, tuple(f"c{i}" for i in range(10)))

@@ -8,14 +8,14 @@ import pytest
 import torch
 from PIL import Image
 
-from ganlab.checkpoint import load_run, read_history, save_run
+from ganlab.runs import load_run, read_history, save_run
 from ganlab.cli import main
 from ganlab.data import build_dataset
 from ganlab.data.base import DataInfo, Dataset
 from ganlab.data.images import available_splits
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.progress import ProgressGrids, class_grid, fixed_grid, read_png
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 needs_mnist = pytest.mark.skipif("test" not in available_splits("mnist"),
                                  reason="the MNIST test split is not on this machine")

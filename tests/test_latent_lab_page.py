@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from ganlab.multirun import LoopTrainer, MultiTrainer, SideBySide
+from ganlab.train.side_by_side import LoopTrainer, MultiTrainer, SideBySide
 from tests import helpers
 from tests.helpers import wait_until
 from ui.runner import Runner

@@ -7,7 +7,7 @@ from torch import nn
 
 from ganlab.errors import ConfigError
 from ganlab.losses import LOSSES, build_loss
-from ganlab.penalties import adaptive_l2_scale, gradient_penalty, l2_penalty, r1_penalty
+from ganlab.objective import adaptive_l2_scale, gradient_penalty, l2_penalty, r1_penalty
 
 R = torch.tensor([0.0, 2.0])
 F = torch.tensor([-1.0, 1.0])

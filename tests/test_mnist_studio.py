@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from ganlab import studio
 from ganlab.data.images import available_splits
 from ganlab.errors import ConfigError, DataError
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 from tests import helpers
 from tests.helpers import wait_until
 from ui import exports

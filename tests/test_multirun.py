@@ -8,8 +8,8 @@ from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
 from ganlab.errors import ConfigError, DivergenceError
 from ganlab.lab_presets import lab_configs, parse_values
-from ganlab.multirun import LoopTrainer, MultiTrainer, batch_blockers, side_by_side
-from ganlab.trainer import Trainer
+from ganlab.train.side_by_side import LoopTrainer, MultiTrainer, batch_blockers, side_by_side
+from ganlab.train import Trainer
 
 FAST = dict(data="gaussian2d", data_size=4000, g_layers=2, g_width=32, d_layers=2, d_width=32,
             batch_size=64, eval_every=6, eval_samples=300, log_every=3, n_fixed=50)
@@ -53,7 +53,7 @@ def test_runs_differing_in_latent_dim_match_trainer_exactly():
         assert multi.last[i] == pytest.approx(t.last, rel=1e-6)
         assert_rows_match(multi.histories[i], t.history, 1e-6)
         torch.testing.assert_close(multi.fixed_samples()[i], t.fixed_samples().cpu(), rtol=0, atol=1e-5)
-        torch.testing.assert_close(multi.sample(i, 100, seed=5), t.sample(100, seed=5)[0],
+        torch.testing.assert_close(multi.runs[i].sample(100, seed=5)[0], t.sample(100, seed=5)[0],
                                    rtol=0, atol=1e-5)
     # the lab's extra measures ride along in the metric rows
     assert {"eig1", "eig2", "local_dim", "w2"} <= set(multi.histories[0][-1])
@@ -85,7 +85,7 @@ def test_every_loss_and_schedule_trains_as_alone():
     for i, t in enumerate(alone):
         assert multi.last[i] == pytest.approx(t.last, rel=1e-3, abs=1e-4), cfgs[i].loss
         assert_rows_match(multi.histories[i], t.history, 1e-3)
-        torch.testing.assert_close(multi.sample(i, 200, seed=1), t.sample(200, seed=1)[0],
+        torch.testing.assert_close(multi.runs[i].sample(200, seed=1)[0], t.sample(200, seed=1)[0],
                                    rtol=0, atol=1e-4)
         torch.testing.assert_close(flat(multi.models(i)[0]), flat(t.G), rtol=0, atol=1e-5)
     torch.testing.assert_close(flat(multi.models(3, ema=True)[0]), flat(alone[3].G_ema), rtol=0, atol=1e-5)
@@ -181,7 +181,7 @@ def test_lab_configs_vary_one_setting():
 def test_evaluate_adds_covariance_eigenvalues_and_local_dimension():
     multi = MultiTrainer(configs({"latent_dim": 1}, {"latent_dim": 2}))
     rows = multi.evaluate(n=400)
-    fake = multi.sample(0, 400, seed=12345)
+    fake = multi.runs[0].sample(400, seed=12345)[0]
     eig = torch.linalg.eigvalsh(torch.cov(fake.double().T)).tolist()
     assert [rows[0]["eig1"], rows[0]["eig2"]] == pytest.approx(eig, rel=1e-6)
     assert rows[0]["eig1"] <= rows[0]["eig2"] and math.isfinite(rows[1]["local_dim"])

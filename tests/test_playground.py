@@ -16,11 +16,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from ganlab import probe
-from ganlab.checkpoint import load_run
+from ganlab.runs import load_run
 from ganlab.config import Config
 from ganlab.errors import DataError, DivergenceError
 from ganlab.presets import PRESETS, resolve_config
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 from tests import helpers
 from tests.helpers import wait_until
 from ui import controls, exports, state

@@ -8,7 +8,7 @@ import torch
 from ganlab import probe
 from ganlab.config import Config
 from ganlab.render import BACKGROUND_RGB, FAKE_RGB, REAL_RGB, colormap, rasterise, to_chw
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 
 def small(**kw) -> Config:
@@ -25,7 +25,7 @@ def params(t: Trainer) -> list[torch.Tensor]:
 @pytest.mark.parametrize("loss", ["ns", "ragan"])
 def test_probing_does_not_change_the_run(loss: str) -> None:
     # Dropout draws from the run's generator: a probe that ran D in train mode, or
-    # drew from trainer.gen, would make the probed run diverge from the other one.
+    # drew from trainer.rng, would make the probed run diverge from the other one.
     a, b = Trainer(small(loss=loss, d_dropout=0.3)), Trainer(small(loss=loss, d_dropout=0.3))
     for _ in range(3):
         a.step()

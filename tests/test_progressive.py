@@ -9,10 +9,10 @@ from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
 from ganlab.errors import ConfigError
 from ganlab.pretrained import load_generator
-from ganlab.progressive import (PGANSchedule, ProgressiveTrainer, build_trainer, export_generator,
-                                is_progressive_run, load_any_run, save_any_run,
-                                save_progressive_run, scale_depths)
-from ganlab.trainer import Trainer
+from ganlab.models.pgan import scale_depths
+from ganlab.runs import is_progressive_run, load_run, save_run
+from ganlab.train import Trainer, build_trainer
+from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer, export_generator
 
 
 def tiny_images(n: int = 64, side: int = 8, seed: int = 0) -> Dataset:
@@ -26,7 +26,7 @@ def tiny_images(n: int = 64, side: int = 8, seed: int = 0) -> Dataset:
 
 
 def tiny_cfg(**kw) -> Config:
-    base = dict(data="mnist", model="pgan", loss="wgan-gp", latent_dim=8, g_width=8, batch_size=8, ema=0.9,
+    base = dict(data="mnist", model="pgan", loss="wgan-gp", d_drift=1e-3, latent_dim=8, g_width=8, batch_size=8, ema=0.9,
                 d_lr=1e-3, g_lr=1e-3, d_beta1=0.0, g_beta1=0.0, d_beta2=0.99, g_beta2=0.99,
                 steps=12, log_every=2, eval_every=0, n_fixed=4, seed=3)
     return Config(**{**base, **kw})
@@ -89,13 +89,13 @@ def test_trains_through_a_fade_in_on_a_tiny_data_set() -> None:
 
 def test_real_images_are_pooled_and_faded_like_the_generator() -> None:
     tr = tiny_trainer()
-    state = tr.gen.get_state()
+    state = tr.rng.get_state()
     assert tr.real_batch(8).shape == (8, 1, 4, 4)
     tr.images_seen = 24 + 16  # halfway through the fade-in
     tr._set_phase()
-    tr.gen.set_state(state)
-    x, _ = tr.data.sample(8, tr.gen)
-    tr.gen.set_state(state)
+    tr.rng.set_state(state)
+    x, _ = tr.data.sample(8, tr.rng)
+    tr.rng.set_state(state)
     blended = tr.real_batch(8)
     low = F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode="nearest")
     assert torch.allclose(blended, 0.5 * low + 0.5 * x)
@@ -107,7 +107,7 @@ def test_d_loss_is_wgan_gp_with_the_drift_term() -> None:
     tr2 = tiny_trainer(gp_weight=0.0)
     real = tr2.real_batch(8)
     with torch.no_grad():
-        fake = tr2.G(torch.randn(8, 8, generator=tr2.gen))
+        fake = tr2.G(torch.randn(8, 8, generator=tr2.rng))
         r, f = tr2.D(real).flatten(), tr2.D(fake).flatten()
     expected = f.mean() - r.mean() + 1e-3 * r.square().mean()
     assert loss == pytest.approx(float(expected), rel=1e-4, abs=1e-5)
@@ -128,9 +128,9 @@ def test_save_and_resume_continue_exactly(tmp_path) -> None:
     straight.run(steps=9)
     first = tiny_trainer()
     first.run(steps=5)  # mid fade-in
-    save_progressive_run(first, tmp_path / "run")
+    save_run(first, tmp_path / "run")
     assert is_progressive_run(tmp_path / "run")
-    resumed = load_any_run(tmp_path / "run", dataset=tiny_images())
+    resumed = load_run(tmp_path / "run", dataset=tiny_images())
     assert isinstance(resumed, ProgressiveTrainer)
     assert (resumed.step_count, resumed.current_resolution, resumed.alpha) == (5, 8, first.alpha)
     resumed.run(steps=4)
@@ -147,14 +147,19 @@ def test_build_trainer_dispatches_on_the_model() -> None:
         ProgressiveTrainer(tiny_cfg(batch_size=6), tiny_images())
     with pytest.raises(ConfigError, match="image data set"):
         ProgressiveTrainer(tiny_cfg(data="ring8"))
-    with pytest.raises(ConfigError, match="set loss=wgan-gp"):
-        ProgressiveTrainer(tiny_cfg(loss="ns"), tiny_images())
+
+def test_any_loss_and_regulariser_trains_a_progressive_gan() -> None:
+    # The objective is the run's: the non-saturating loss with lazy R1 (no drift) works too.
+    tr = ProgressiveTrainer(tiny_cfg(loss="ns", d_drift=0.0, d_r1=1.0, d_r1_every=2), tiny_images())
+    tr.run(steps=6)
+    assert tr.step_count == 6 and tr.current_resolution == 8
+    assert all(torch.isfinite(torch.tensor(v)) for v in tr.last.values())
 
 
 def test_plain_runs_still_save_and_load_through_the_dispatch(tmp_path) -> None:
     toy = Trainer(Config(data="ring8", steps=2, batch_size=16, eval_every=0, n_fixed=8))
     toy.run()
-    save_any_run(toy, tmp_path / "toy")
+    save_run(toy, tmp_path / "toy")
     assert not is_progressive_run(tmp_path / "toy")
-    again = load_any_run(tmp_path / "toy")
+    again = load_run(tmp_path / "toy")
     assert type(again) is Trainer and again.step_count == 2

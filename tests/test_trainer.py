@@ -5,8 +5,8 @@ import torch
 from ganlab.config import Config
 from ganlab.data import DataOptions, build_dataset
 from ganlab.errors import ConfigError, DivergenceError
-from ganlab.penalties import r1_penalty
-from ganlab.trainer import Trainer, resolve_device
+from ganlab.objective import r1_penalty
+from ganlab.train import Trainer, resolve_device
 
 FAST = dict(data_size=4000, g_layers=2, g_width=32, d_layers=2, d_width=32, batch_size=64,
             eval_every=0, log_every=5, n_fixed=50)
@@ -75,7 +75,7 @@ def test_live_update_changes_the_optimizer_on_the_next_step():
     t.update(d_lr=0.05, g_beta1=0.1, loss="hinge", d_steps=2)
     assert t.opt_d.param_groups[0]["lr"] == 0.05
     assert t.opt_g.param_groups[0]["betas"] == (0.1, 0.999)
-    assert t.loss.name == "hinge" and t.cfg.d_steps == 2
+    assert t.objective.loss.name == "hinge" and t.cfg.d_steps == 2
     t.update(g_opt="sgd", g_momentum=0.5)
     assert isinstance(t.opt_g, torch.optim.SGD) and t.opt_g.param_groups[0]["momentum"] == 0.5
     t.step()
@@ -86,13 +86,13 @@ def test_live_update_changes_the_optimizer_on_the_next_step():
     assert t.opt_d.param_groups[0]["lr"] == 0.05  # a rejected change changes nothing
 
 
-def test_snapshot_restore_replays_exactly():
+def test_state_dict_round_trip_replays_exactly():
     t = make(ema=0.9)
     t.run(5)
-    snap = t.snapshot()
+    snap = t.state_dict()
     first = [t.step() for _ in range(5)]
     p_first = params(t)
-    t.restore(snap)
+    t.load_state_dict(snap)
     assert t.step_count == 5
     again = [t.step() for _ in range(5)]
     assert first == again and torch.equal(p_first, params(t))
@@ -143,7 +143,7 @@ def test_l2_penalty_shrinks_d():
 
 
 def test_lazy_r1_runs_every_n_iterations_weighted_up(monkeypatch):
-    import ganlab.trainer as trainer_module
+    import ganlab.objective as trainer_module
     seen = []
 
     def spy(logits, real):

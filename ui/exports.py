@@ -17,10 +17,10 @@ from typing import Sequence
 import numpy as np
 
 from ganlab import probe
-from ganlab.checkpoint import save_run
+from ganlab.runs import save_run
 from ganlab.imageio import gif_bytes, grid_to_png_bytes
 from ganlab.render import rasterise, to_chw
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 from ui.runner import Runner
 
 GIF_MAX_FRAMES = 120
@@ -62,7 +62,7 @@ def history_csv(rows: Sequence[dict[str, float]]) -> str:
 
 
 def checkpoint_zip(trainer: Trainer, points: np.ndarray | None = None) -> bytes:
-    """The run directory (`ganlab.checkpoint.save_run`) zipped in memory.
+    """The run directory (`ganlab.runs.save_run`) zipped in memory.
 
     User points go in as points.npy and config.json's data_path names it
     (relative: resume from inside the unzipped folder).

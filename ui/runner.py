@@ -1,6 +1,6 @@
 """Live training in the background of one browser session, shared by every page that trains.
 
-A `Runner` owns one model object (a `ganlab.trainer.Trainer`, a batched multi-run
+A `Runner` owns one model object (a `ganlab.train.Trainer`, a batched multi-run
 trainer, an image trainer: anything a step function can advance) and, while it
 is playing, one daemon thread that advances it. Page scripts never step the
 model in their own loop: they tell the runner what to do and read consistent

@@ -15,7 +15,7 @@ import numpy as np
 from ganlab.config import Config
 from ganlab.data.toy import MIN_FILE_POINTS, load_points_file
 from ganlab.errors import DataError
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 
 def read_upload(name: str, data: bytes) -> np.ndarray:

@@ -21,9 +21,9 @@ import torch
 
 from ganlab.bench import format_table
 from ganlab.config import Config, parse_assignments
-from ganlab.multirun import LoopTrainer, MultiTrainer
+from ganlab.train.side_by_side import LoopTrainer, MultiTrainer
 from ganlab.presets import resolve_config
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 LATENTS = (1, 2, 8, 100, 4, 16, 32, 64)
 

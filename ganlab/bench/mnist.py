@@ -155,7 +155,7 @@ def compare_speed(cfg, data, seconds: float, rounds: int = 10) -> Speed:
     load (these CPUs are shared) hits both alike; images per CPU second (process
     time) are reported too, as they depend much less on other processes.
     """
-    from ganlab.trainer import Trainer
+    from ganlab.train import Trainer
 
     trainer = Trainer(cfg, dataset=data)
     book = TextbookLoop(cfg, data, trainer.device)
@@ -188,14 +188,14 @@ def _real_reference(data, n: int, seed: int) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ganlab.checkpoint import save_run
+    from ganlab.runs import save_run
     from ganlab.data import build_dataset
     from ganlab.errors import ConfigError
     from ganlab.imageio import save_png
     from ganlab.metrics.images import image_metrics, parzen_for_run
     from ganlab.presets import resolve_config
     from ganlab.progress import class_grid, fixed_grid
-    from ganlab.trainer import Trainer
+    from ganlab.train import Trainer
 
     torch.set_num_threads(args.threads)
     models = [m.strip() for m in args.models.split(",") if m.strip()]

@@ -22,7 +22,7 @@ from torch import nn
 from ganlab.bench import format_table
 from ganlab.config import Config
 from ganlab.presets import resolve_config
-from ganlab.trainer import Trainer
+from ganlab.train import Trainer
 
 PUBLISHED = {  # best published figures, 2,500 samples (VEEGAN / PacGAN / GDPP tables)
     "ring8": "8.0 modes / 71.7% HQ (GDPP); 7.9 / 95.6% (PacGAN2)",

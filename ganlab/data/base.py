@@ -8,8 +8,11 @@ index and decoded on the device: no per-sample Python work in the training loop.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
+
+from ganlab.registry import Registry
 
 
 @dataclass
@@ -88,6 +91,12 @@ class Dataset:
         yb = None if self.y is None else self.y[idx]
         return self.decode(self.x[idx]), yb
 
+    def draw(self, n: int, seed: int) -> torch.Tensor:
+        """n stored samples drawn with replacement by a CPU generator of `seed` -> (n, *shape)
+        on the CPU, as stored: the real side of an evaluation, the same for every run."""
+        idx = torch.randint(len(self), (n,), generator=torch.Generator().manual_seed(seed))
+        return self.x[idx.to(self.x.device)].cpu()
+
 
 @dataclass(frozen=True)
 class DataOptions:
@@ -107,3 +116,13 @@ class DataOptions:
     image_size: int = 0
     channels: int = 0
     seed: int = 0
+
+
+# The registry lives beside what it registers: builders in toy.py / images.py add
+# themselves; ganlab.data imports those modules so the registry is complete.
+DATASETS: Registry[Callable[[DataOptions], Dataset]] = Registry("data set")
+
+
+def build_dataset(opts: DataOptions) -> Dataset:
+    """Build the named data set on the CPU; raises ConfigError for unknown names."""
+    return DATASETS.get(opts.name)(opts)

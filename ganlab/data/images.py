@@ -51,8 +51,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 import ganlab
-from ganlab.data import DATASETS
-from ganlab.data.base import DataInfo, DataOptions, Dataset
+from ganlab.data.base import DATASETS, DataInfo, DataOptions, Dataset
 from ganlab.data.idx import read_idx_uint8
 from ganlab.download import cache_dir, fetch, file_hash, remember_verified, was_verified
 from ganlab.errors import ConfigError, DataError

@@ -29,8 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganlab.data import DATASETS
-from ganlab.data.base import DataInfo, DataOptions, Dataset
+from ganlab.data.base import DATASETS, DataInfo, DataOptions, Dataset
 from ganlab.errors import DataError
 
 DEFAULT_SIZE = 100_000

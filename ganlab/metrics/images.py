@@ -34,7 +34,7 @@ from ganlab.errors import DataError
 from ganlab.metrics.toy import fit_gaussian, frechet_distance
 
 if TYPE_CHECKING:
-    from ganlab.trainer import Trainer
+    from ganlab.train import Trainer
 
 MIN_SHARE_OF_UNIFORM = 0.1  # a class is covered when it holds >= 10% of its fair share 1/K
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))

@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from ganlab.data.base import DataInfo
 from ganlab.errors import ConfigError
-from ganlab.models import MODELS
+from ganlab.models.base import MODELS
 from ganlab.models.layers import SeededDropout, init_normal
 
 if TYPE_CHECKING:

@@ -14,11 +14,19 @@ coordinates. The constants are buffers: saved with the weights, never trained.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganlab.models.layers import SeededDropout, activation
+from ganlab.data.base import DataInfo
+from ganlab.errors import ConfigError
+from ganlab.models.base import MODELS
+from ganlab.models.layers import SeededDropout, activation, init_default
+
+if TYPE_CHECKING:
+    from ganlab.config import Config
 
 
 def _stack(n_in: int, n_out: int, layers: int, width: int, act: str, slope: float,
@@ -123,3 +131,31 @@ def minibatch_std(h: Tensor, group: int) -> Tensor:
     var = (x - x.mean(dim=1, keepdim=True)).square().mean(dim=1)  # (N/g, W)
     std = (var + 1e-8).sqrt()
     return std.mean(dim=1, keepdim=True).repeat_interleave(g, dim=0)
+
+
+# --- registered builders -------------------------------------------------
+
+def _mlp(cfg: "Config", info: DataInfo, rng: torch.Generator, num_classes: int) -> tuple[nn.Module, nn.Module]:
+    image = info.kind == "image"
+    units = {} if image else {"center": info.center, "scale": info.scale}
+    g = MLPGenerator(cfg.latent_dim, info.shape, cfg.g_layers, cfg.g_width, cfg.activation,
+                     cfg.leaky_slope, num_classes=num_classes, out_tanh=image, **units)
+    d = MLPDiscriminator(info.shape, cfg.d_layers, cfg.d_width, cfg.activation, cfg.leaky_slope,
+                         cfg.d_dropout, num_classes=num_classes, pack=cfg.pack,
+                         mbstd=cfg.d_mbstd, **units)
+    init_default(g, rng)
+    init_default(d, rng)
+    return g, d
+
+
+@MODELS.register("mlp", help="MLP generator and discriminator (toy sets; the seed MNIST GAN)")
+def build_mlp(cfg: "Config", info: DataInfo, rng: torch.Generator) -> tuple[nn.Module, nn.Module]:
+    return _mlp(cfg, info, rng, 0)
+
+
+@MODELS.register("cgan", help="conditional MLP GAN: class one-hot joined to G's and D's inputs")
+def build_cgan(cfg: "Config", info: DataInfo, rng: torch.Generator) -> tuple[nn.Module, nn.Module]:
+    if info.num_classes < 2:
+        raise ConfigError(f"model 'cgan' needs a labelled data set; {info.name!r} has no classes "
+                          "(use model=mlp, or a labelled set such as mnist or ring8)")
+    return _mlp(cfg, info, rng, info.num_classes)

@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganlab.data.base import DataInfo
 from ganlab.errors import ConfigError
+from ganlab.models.base import MODELS
+
+if TYPE_CHECKING:
+    from ganlab.config import Config
 
 OUTPUTS = ("linear", "tanh")
 PIXEL_NORM_EPS = 1e-8
@@ -292,8 +298,11 @@ class Generator(_Progressive):
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
         return pixel_norm(x) if self.pixel_norm else x
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """z (N, latent_dim) (or (N, latent_dim, 1, 1)) -> raw images (N, C, R, R)."""
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (N, latent_dim) (or (N, latent_dim, 1, 1)) -> raw images (N, C, R, R).
+
+        y: ignored (no classes); there so that trainers call every family alike.
+        """
         x = self._norm(z.flatten(1))
         x = self._act(self.format_layer(x)).view(x.shape[0], -1, 4, 4)
         # The zoo normalises here unconditionally (and so cannot run without pixel
@@ -355,7 +364,7 @@ class Discriminator(_Progressive):
         self.from_rgb.append(rgb.to(device, dtype))
         self.depths.append(depth)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """x (N, channels, R, R) -> (N, decision_dim)."""
         r = self.resolution
         if x.dim() != 4 or tuple(x.shape[1:]) != (self.channels, r, r):
@@ -378,3 +387,45 @@ class Discriminator(_Progressive):
         x = self._act(self.conv0(x))
         x = self._act(self.dense0(x.flatten(1)))
         return self.decision(x)
+
+
+# --- the registered builder: networks sized for a run -------------------------
+
+MIN_DEPTH = 16
+
+
+def check_resolution(res: int) -> None:
+    """ConfigError unless `res` is a power of two >= 8 (the sides a progressive GAN grows to)."""
+    if res < 8 or res & (res - 1):
+        raise ConfigError(f"a progressive GAN needs a square image side that is a power of two >= 8 "
+                          f"(8, 16, 32, 64, ...), got {res}; set image_size=32 (or 64)")
+
+
+def scale_depths(resolution: int, width: int) -> tuple[int, ...]:
+    """Channels of each scale 4, 8, ..., resolution: `width` at 4x4 and 8x8, then halved
+    per scale down to MIN_DEPTH (e.g. 32 px, width 128 -> (128, 128, 64, 32))."""
+    k = int(math.log2(resolution // 4))
+    floor = min(MIN_DEPTH, width)
+    return (width, *(max(floor, width >> (i - 1)) for i in range(1, k + 1)))
+
+
+def net_config(latent_dim: int, depths: tuple[int, ...], channels: int, grown: bool = True) -> PGANConfig:
+    """The network of a run: linear output as in the zoo's WGAN-GP models, minibatch std in D.
+
+    grown=False gives the 4x4 start a trainer grows from (depths[0] channels only)."""
+    return PGANConfig(latent_dim=latent_dim, depth_scale0=depths[0],
+                      depth_other_scales=tuple(depths[1:]) if grown else (),
+                      channels=channels, leaky=0.2, output="linear", minibatch_std=True)
+
+
+@MODELS.register("pgan", help="progressive GAN (Karras et al. 2018), grown 4x4 -> image size while it trains")
+def build_pgan(cfg: "Config", info: DataInfo, rng: torch.Generator) -> tuple[nn.Module, nn.Module]:
+    """The fully grown (G, D) of a run (for tools that want plain networks); training
+    grows them from 4x4 instead (`ganlab.train.progressive.ProgressiveTrainer`)."""
+    if info.kind != "image":
+        raise ConfigError(f"model 'pgan' needs an image data set; {info.name!r} is made of points "
+                          "(use mnist, fashion_mnist or image_folder)")
+    res = int(info.shape[-1])
+    check_resolution(res)
+    full = net_config(cfg.latent_dim, scale_depths(res, cfg.g_width), int(info.shape[0]))
+    return Generator(full, rng), Discriminator(full, generator=rng)

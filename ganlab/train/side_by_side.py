@@ -2,11 +2,13 @@
 
 `side_by_side(cfgs)` returns a `MultiTrainer` (one batched computation) when the
 runs share their shapes, else a `LoopTrainer` (k ordinary `Trainer`s in turn).
-Both have the same interface: `step()`, `run()`, `histories`, `evaluate()`,
-`sample()`, `fixed_samples()`, `diverged`.
+Both are `ganlab.train.base.TrainerBase`s: `step()`, `run()`, `progress()`,
+`state_dict()`; `runs[i]` is run i as a `RunBase` (`sample`, `generate`,
+`fixed_samples`, `evaluate`, `history`), and the lab reads all runs at once
+through `histories`, `last`, `diverged`, `fixed_samples()` and `evaluate(runs)`.
 
 Semantics: run i of a MultiTrainer gives the same numbers, to float tolerance,
-as `Trainer(cfgs[i])` (see ganlab/trainer.py, which defines them): the same
+as `Trainer(cfgs[i])` (see ganlab/train/trainer.py, which defines them): the same
 initial weights (`build_models` from the run's seed), its own torch.Generator
 seeded with seed + 1 drawing the data batch, the latents, dropout masks and GP
 interpolation weights in the same order, the G update reusing the last D
@@ -59,9 +61,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -70,27 +70,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganlab.collapse import Diagnosis, collapse_metrics, diagnose, real_eigenvalues, reference_metrics
-from ganlab.config import Config, field_types
+from ganlab.config import PER_RUN_FIELDS, SHARED_FIELDS, Config, field_types
 from ganlab.data import Dataset, build_dataset
 from ganlab.data.base import DataInfo
 from ganlab.errors import ConfigError, DivergenceError
-from ganlab.losses import Loss, build_loss
 from ganlab.metrics.toy import toy_metrics
 from ganlab.models import build_models
-from ganlab.penalties import adaptive_l2_scale
-from ganlab.trainer import Trainer, drive, lr_factor, resolve_device
+from ganlab.objective import Objective
+from ganlab.seeds import EVAL_SEED, FIXED_NOISE_OFFSET, RUN_RNG_OFFSET
+from ganlab.train.base import (LossAverager, Progress, RunBase, TrainerBase, divergence_message, draw_latent,
+                               ema_decay, history_row, lr_factor, resolve_device)
+from ganlab.train.trainer import Trainer
 
-# Fields every run of one batch must share: they fix the tensors' shapes, the data,
-# or which optimizer formula runs.
-SHARED_FIELDS = ("data", "data_path", "data_size", "image_size", "channels", "seed", "model",
-                 "g_layers", "g_width", "d_layers", "d_width", "activation", "leaky_slope",
-                 "d_dropout", "pack", "batch_size", "n_fixed", "d_opt", "g_opt", "amp", "device")
-# Fields that may differ per run, each trained as Trainer trains it.
-PER_RUN_FIELDS = ("latent_dim", "latent_dist", "loss", "clip_value", "gp_weight", "label_smoothing",
-                  "d_l2", "d_l2_adaptive", "d_steps", "g_steps", "d_lr", "d_beta1", "d_beta2",
-                  "d_momentum", "g_lr", "g_beta1", "g_beta2", "g_momentum", "lr_schedule", "ema",
-                  "steps", "minutes", "log_every", "eval_every", "eval_samples", "progress_every")
-EVAL_SEED = 12345  # Trainer.evaluate's default seed: the same fresh latents for every run
 MAX_RUNS = 8
 
 
@@ -132,23 +123,48 @@ def _check_points(info: DataInfo) -> None:
                           "image set: use the MNIST studio page or `python -m ganlab train`")
 
 
-def _latent(cfg: Config, n: int, gen: torch.Generator, device: torch.device) -> Tensor:
-    """The draw Trainer._latent makes: (n, cfg.latent_dim) from `gen`."""
-    shape = (n, cfg.latent_dim)
-    if cfg.latent_dist == "uniform":
-        return torch.rand(shape, generator=gen, device=device) * 2 - 1
-    return torch.randn(shape, generator=gen, device=device)
+class RunView(RunBase):
+    """Run i of a side-by-side trainer, as a `RunBase` (reads the shared computation)."""
 
+    def __init__(self, owner: "SideBySide", i: int) -> None:
+        self.owner, self.i = owner, i
 
-@dataclass
-class LabProgress:
-    """What a progress hook receives: the shared step count and each run's last losses."""
+    @property
+    def cfg(self) -> Config:  # type: ignore[override]
+        return self.owner.cfgs[self.i]
 
-    step: int
-    total: int
-    elapsed: float
-    last: list[dict[str, float]]
-    diverged: list[str | None]
+    @property
+    def info(self) -> DataInfo:  # type: ignore[override]
+        return self.owner.infos[self.i]
+
+    @property
+    def data(self) -> Dataset:  # type: ignore[override]
+        return self.owner._real(self.i)
+
+    @property
+    def history(self) -> list[dict[str, float]]:  # type: ignore[override]
+        return self.owner.histories[self.i]
+
+    @property
+    def last(self) -> dict[str, float]:  # type: ignore[override]
+        return self.owner.last[self.i]
+
+    @property
+    def diverged(self) -> str | None:  # type: ignore[override]
+        return self.owner.diverged[self.i]
+
+    def sample(self, n: int, seed: int = 0, *, ema: bool = True, labels: Tensor | None = None
+               ) -> tuple[Tensor, None]:
+        return self.owner._samples([self.i], n, seed, ema)[0], None
+
+    def generate(self, z: Tensor, y: Tensor | None = None, *, ema: bool = False) -> Tensor:
+        return self.owner._generate_run(self.i, z, ema)
+
+    def fixed_samples(self, ema: bool = False) -> Tensor:
+        return self.owner.fixed_samples(ema)[self.i]
+
+    def evaluate(self, n: int | None = None, seed: int = EVAL_SEED) -> dict[str, float]:
+        return self.owner.evaluate([self.i], n, seed)[0]
 
 
 # --------------------------------------------------------------------------
@@ -156,7 +172,7 @@ class LabProgress:
 # --------------------------------------------------------------------------
 
 
-class SideBySide:
+class SideBySide(TrainerBase):
     """k runs trained in lockstep; subclasses say how one iteration is done."""
 
     def __init__(self, cfgs: Sequence[Config], labels: Sequence[str] | None) -> None:
@@ -172,8 +188,9 @@ class SideBySide:
         self.histories: list[list[dict[str, float]]] = [[] for _ in range(self.k)]
         self.last = [{"d_loss": float("nan"), "g_loss": float("nan")} for _ in range(self.k)]
         self.diverged: list[str | None] = [None] * self.k
-        self._acc = [{"d_loss": 0.0, "g_loss": 0.0, "n": 0} for _ in range(self.k)]
+        self.losses = [LossAverager() for _ in range(self.k)]
         self._references: dict[tuple[int, int], dict[str, float]] = {}
+        self._views = [RunView(self, i) for i in range(self.k)]
 
     # subclasses set these; `info` and `data` are (the first run's) data set, so that
     # views written for a Trainer (ganlab.probe.view_box, real_points) read them too
@@ -189,13 +206,32 @@ class SideBySide:
         """Fresh samples of the given runs, each (n, *shape) float on CPU."""
         raise NotImplementedError
 
+    def _generate_run(self, i: int, z: Tensor, ema: bool) -> Tensor:
+        """Run i's G(z) for latents (N, latent_dim_i) -> (N, *shape)."""
+        raise NotImplementedError
+
     def _real(self, i: int) -> Dataset:
         raise NotImplementedError
 
-    # --- driving -------------------------------------------------------
+    def _training_state(self) -> dict[str, Any]:
+        """The subclass's networks, optimizers and generators, copied."""
+        raise NotImplementedError
+
+    def _load_training_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # --- the contract ----------------------------------------------------
+    @property
+    def runs(self) -> list[RunBase]:
+        return list(self._views)
+
     @property
     def alive(self) -> list[bool]:
         return [d is None for d in self.diverged]
+
+    @property
+    def can_step(self) -> bool:
+        return any(self.alive)
 
     def step(self, d: bool = True, g: bool = True) -> list[dict[str, float]]:
         """One iteration of every live run (as Trainer.step); returns each run's last losses.
@@ -215,48 +251,49 @@ class SideBySide:
         self._record([i for i in range(self.k) if before[i] and self.alive[i]])
         return [dict(x) for x in self.last]
 
-    def run(self, steps: int | None = None, *,
-            on_progress: Callable[["SideBySide", LabProgress], None] | None = None,
-            should_stop: Callable[[], bool] | None = None, progress_every: float = 0.5) -> None:
-        """Train `steps` more iterations (default: up to the largest cfg.steps) or until
-        `should_stop()` or every run has diverged; `on_progress` about every
-        `progress_every` seconds and at the end."""
-        target = self.step_count + (steps if steps is not None else
-                                    max(max(c.steps for c in self.cfgs) - self.step_count, 0))
-        drive(self, target, on_progress=on_progress, should_stop=should_stop,
-              progress_every=progress_every, keep_going=lambda: any(self.alive))
+    def progress(self, total: int) -> Progress:
+        """Run 1's losses in `d_loss` / `g_loss`; every run's in `runs`, with `diverged`."""
+        return Progress(self.step_count, total if total < (1 << 61) else 0, self.elapsed,
+                        self.last[0]["d_loss"], self.last[0]["g_loss"],
+                        runs=[dict(x) for x in self.last], diverged=list(self.diverged))
 
-    def progress(self, total: int) -> LabProgress:
-        return LabProgress(self.step_count, total, self.elapsed, [dict(x) for x in self.last],
-                           list(self.diverged))
+    def state_dict(self) -> dict[str, Any]:
+        return {"training": self._training_state(), "step": self.step_count, "elapsed": self.elapsed,
+                "run_steps": list(self.run_steps), "histories": [len(h) for h in self.histories],
+                "last": copy.deepcopy(self.last), "diverged": list(self.diverged),
+                "losses": [a.state_dict() for a in self.losses]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._load_training_state(state["training"])
+        self.step_count, self.elapsed = state["step"], state["elapsed"]
+        self.run_steps = list(state["run_steps"])
+        for h, n in zip(self.histories, state["histories"]):
+            del h[n:]
+        self.last = copy.deepcopy(state["last"])
+        self.diverged = list(state["diverged"])
+        for a, s in zip(self.losses, state["losses"]):
+            a.load_state_dict(s)
 
     def _record(self, runs: list[int]) -> None:
-        """Trainer._record for each run that just stepped (loss rows, metric rows)."""
-        rows: dict[int, dict[str, float]] = {}
+        """Trainer's history rows for each run that just stepped; the metric rows due are
+        evaluated together (one batched sampling)."""
+        rows: dict[int, dict[str, float] | None] = {}
         due = []
         for i in runs:
-            cfg, acc, s = self.cfgs[i], self._acc[i], self.run_steps[i]
-            acc["d_loss"] += self.last[i]["d_loss"]
-            acc["g_loss"] += self.last[i]["g_loss"]
-            acc["n"] += 1
-            row: dict[str, float] = {}
-            if s % cfg.log_every == 0:
-                row.update(d_loss=acc["d_loss"] / acc["n"], g_loss=acc["g_loss"] / acc["n"])
-                self._acc[i] = {"d_loss": 0.0, "g_loss": 0.0, "n": 0}
-            rows[i] = row
+            cfg, s = self.cfgs[i], self.run_steps[i]
+            self.losses[i].add(self.last[i]["d_loss"], self.last[i]["g_loss"])
+            rows[i] = history_row(s, self.elapsed, cfg, self.losses[i], dict, None)
             if cfg.eval_every and s % cfg.eval_every == 0:
                 due.append(i)
         for i, metrics in zip(due, self.evaluate(due)):
-            rows[i].update(metrics)
+            row = rows[i] or {"step": self.run_steps[i], "time": round(self.elapsed, 4)}
+            row.update(metrics)
+            rows[i] = row
         for i, row in rows.items():
-            if row:
-                self.histories[i].append({"step": self.run_steps[i], "time": round(self.elapsed, 4), **row})
+            if row is not None:
+                self.histories[i].append(row)
 
     # --- samples and metrics -------------------------------------------
-    def sample(self, i: int, n: int, seed: int = 0, *, ema: bool = True) -> Tensor:
-        """n fresh samples of run i -> (n, *shape) on CPU (as Trainer.sample)."""
-        return self._samples([i], n, seed, ema)[0]
-
     def fixed_samples(self, ema: bool = False) -> list[Tensor]:
         """G(each run's fixed noise batch), k tensors (n_fixed, *shape) on CPU."""
         raise NotImplementedError
@@ -273,11 +310,7 @@ class SideBySide:
             fakes.update(zip(group, self._samples(group, size, seed, True)))
         out = []
         for i in runs:
-            data = self._real(i)
-            gen = torch.Generator().manual_seed(seed)
-            idx = torch.randint(len(data), (sizes[i],), generator=gen)
-            real = data.x[idx.to(data.device)].cpu()
-            metrics = toy_metrics(self.infos[i], real, fakes[i])
+            metrics = toy_metrics(self.infos[i], self._real(i).draw(sizes[i], seed), fakes[i])
             metrics.update(collapse_metrics(fakes[i]))
             out.append(metrics)
         return out
@@ -290,9 +323,7 @@ class SideBySide:
         """`collapse_metrics` of n real points of run i's data (true eigenvalues when known)."""
         key = (id(self._real(i)), n)
         if key not in self._references:
-            data = self._real(i)
-            idx = torch.randint(len(data), (n,), generator=torch.Generator().manual_seed(EVAL_SEED))
-            self._references[key] = reference_metrics(self.infos[i], data.x[idx.to(data.device)].cpu())
+            self._references[key] = reference_metrics(self.infos[i], self._real(i).draw(n, EVAL_SEED))
         return self._references[key]
 
     def diagnoses(self) -> list[Diagnosis]:
@@ -345,8 +376,18 @@ class LoopTrainer(SideBySide):
     def _samples(self, runs: list[int], n: int, seed: int, ema: bool) -> list[Tensor]:
         return [self.trainers[i].sample(n, seed, ema=ema)[0] for i in runs]
 
+    def _generate_run(self, i: int, z: Tensor, ema: bool) -> Tensor:
+        return self.trainers[i].generate(z, ema=ema)
+
     def _real(self, i: int) -> Dataset:
         return self.trainers[i].data
+
+    def _training_state(self) -> dict[str, Any]:
+        return {"trainers": [t.state_dict() for t in self.trainers]}
+
+    def _load_training_state(self, state: dict[str, Any]) -> None:
+        for t, s in zip(self.trainers, state["trainers"]):
+            t.load_state_dict(s)
 
     def fixed_samples(self, ema: bool = False) -> list[Tensor]:
         return [t.fixed_samples(ema).float().cpu() for t in self.trainers]
@@ -463,6 +504,16 @@ class StackedOptimizer:
         if all(v == values[0] for v in values):
             return values[0]
         return torch.tensor(values, dtype=self.flat.dtype, device=self.flat.device).unsqueeze(1)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Moments, step counts and rates, copied."""
+        return {"state": {k: v.clone() for k, v in self.state.items()}, "steps": list(self.steps),
+                "lr": list(self.lr)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, v in state["state"].items():
+            self.state[k].copy_(v)
+        self.steps, self.lr = list(state["steps"]), list(state["lr"])
 
     @torch.no_grad()
     def step(self, grad: Tensor, active: list[bool]) -> None:
@@ -582,15 +633,15 @@ class MultiTrainer(SideBySide):
         self._templates = (gs, ds)  # unpadded modules to export a run into
         self.G_ema = self.G.flat.detach().clone()
         self.has_ema = [c.ema > 0 for c in self.cfgs]
-        self.gens = [torch.Generator(self.device).manual_seed(c.seed + 1) for c in self.cfgs]
-        self.losses: list[Loss] = [build_loss(c.loss) for c in self.cfgs]
+        self.rngs = [torch.Generator(self.device).manual_seed(c.seed + RUN_RNG_OFFSET) for c in self.cfgs]
+        self.objectives = [Objective(c) for c in self.cfgs]
         self.opt_d = StackedOptimizer(c0.d_opt, self.D.flat, *self._hp("d_"))
         self.opt_g = StackedOptimizer(c0.g_opt, self.G.flat, *self._hp("g_"))
         self.batch, self.pack = c0.batch_size, c0.pack
         fixed = []
         for c in self.cfgs:
-            f = torch.Generator().manual_seed(c.seed + 2)
-            fixed.append(_latent(c, c.n_fixed, f, torch.device("cpu")))
+            f = torch.Generator().manual_seed(c.seed + FIXED_NOISE_OFFSET)
+            fixed.append(draw_latent(c.n_fixed, c.latent_dim, c.latent_dist, f))
         self.fixed_z = self._pad(fixed).to(self.device)
         self._pending: Tensor | None = None
         if not self._matches_modules(gs, ds):
@@ -617,14 +668,14 @@ class MultiTrainer(SideBySide):
         n, b = len(self.data), self.batch
         idle = torch.zeros(b, dtype=torch.long, device=self.device)
         idx = torch.stack([torch.randint(n, (b,), generator=g, device=self.device) if a else idle
-                           for g, a in zip(self.gens, active)])
+                           for g, a in zip(self.rngs, active)])
         return self.data.decode(self.data.x[idx])
 
     def _latents(self, active: list[bool]) -> Tensor:
         b = self.batch
-        return self._pad([_latent(c, b, g, self.device) if a else
+        return self._pad([draw_latent(b, c.latent_dim, c.latent_dist, g, self.device) if a else
                           torch.zeros(b, c.latent_dim, device=self.device)
-                          for c, g, a in zip(self.cfgs, self.gens, active)])
+                          for c, g, a in zip(self.cfgs, self.rngs, active)])
 
     def _masks(self, active: list[bool]) -> Callable[[tuple[int, int]], Tensor]:
         """Dropout keep masks drawn as SeededDropout does, from each active run's generator."""
@@ -634,7 +685,7 @@ class MultiTrainer(SideBySide):
             return torch.stack([
                 torch.rand(shape, generator=g, device=self.device) >= p if a else
                 torch.ones(shape, dtype=torch.bool, device=self.device)
-                for g, a in zip(self.gens, active)])
+                for g, a in zip(self.rngs, active)])
         return draw
 
     # --- the networks --------------------------------------------------
@@ -692,7 +743,7 @@ class MultiTrainer(SideBySide):
         shape = (b,) + (1,) * (real.dim() - 2)
         eps = torch.stack([torch.rand(shape, generator=g, device=self.device, dtype=real.dtype) if a
                            else torch.zeros(shape, device=self.device, dtype=real.dtype)
-                           for g, a in zip(self.gens, runs)])
+                           for g, a in zip(self.rngs, runs)])
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
         out = self._d(x_hat, runs).float()
         (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
@@ -732,11 +783,8 @@ class MultiTrainer(SideBySide):
             if fin:
                 ok[i] = True
                 continue
-            c = self.cfgs[i]
-            what = "loss" if not math.isfinite(float(losses[i].detach())) else "gradient"
-            self.diverged[i] = (f"training diverged at step {self.run_steps[i]}: {who}'s {what} is not "
-                                f"finite. The last good state is kept; lower the learning rates "
-                                f"(d_lr={c.d_lr:g}, g_lr={c.g_lr:g}), pick a more stable loss, or reset.")
+            what = "loss" if not torch.isfinite(losses[i].detach()) else "gradient"
+            self.diverged[i] = divergence_message(self.run_steps[i], who, what, self.cfgs[i])
         return grad, ok
 
     def _d_step(self, act: list[bool], keep: list[bool]) -> None:
@@ -751,22 +799,14 @@ class MultiTrainer(SideBySide):
             fake = fake_graph.detach()
             logits = self._d(torch.cat([real, fake.to(real.dtype)], 1), act).float()
             r, f = logits.chunk(2, dim=1)
-            losses = {i: self.losses[i].d(r[i], f[i], self.cfgs[i].label_smoothing)
-                      for i in range(self.k) if act[i]}
-            gp = [act[i] and self.losses[i].constraint == "gp" and self.cfgs[i].gp_weight > 0
-                  for i in range(self.k)]
-            if any(gp):
-                pen = self._gp(real, fake.to(real.dtype), gp)
-                for i in range(self.k):
-                    if gp[i]:
-                        losses[i] = losses[i] + self.cfgs[i].gp_weight * pen[i]
-        if any(act[i] and self.cfgs[i].d_l2 > 0 for i in range(self.k)):
-            l2 = self.D.l2()
-            for i in losses:
-                c = self.cfgs[i]
-                if c.d_l2 > 0:
-                    scale = adaptive_l2_scale(r[i], f[i]) if c.d_l2_adaptive else 1.0
-                    losses[i] = losses[i] + c.d_l2 * scale * l2[i]
+            # The penalty terms of every run at once; each run's objective weighs its own.
+            gp_runs = [act[i] and self.objectives[i].uses_gp for i in range(self.k)]
+            gp = self._gp(real, fake.to(real.dtype), gp_runs) if any(gp_runs) else None
+        l2 = self.D.l2() if any(act[i] and self.objectives[i].uses_l2 for i in range(self.k)) else None
+        losses = {i: self.objectives[i].d_loss(
+                      r[i], f[i], gp=gp[i] if gp_runs[i] else None,
+                      l2=l2[i] if l2 is not None and self.objectives[i].uses_l2 else None)
+                  for i in range(self.k) if act[i]}
         self.D.zero_grad()
         torch.stack(list(losses.values())).sum().backward()
         grad, ok = self._check(losses, self.D, "D")
@@ -780,7 +820,7 @@ class MultiTrainer(SideBySide):
 
     @torch.no_grad()
     def _clip(self, ok: list[bool]) -> None:
-        runs = [i for i in range(self.k) if ok[i] and self.losses[i].constraint == "clip"]
+        runs = [i for i in range(self.k) if ok[i] and self.objectives[i].loss.constraint == "clip"]
         if len(runs) == self.k and len({self.cfgs[i].clip_value for i in runs}) == 1:
             c = self.cfgs[0].clip_value
             self.D.flat.clamp_(-c, c)
@@ -811,12 +851,12 @@ class MultiTrainer(SideBySide):
                 fake = pending if pending is not None else self._g(self._latents(act))
                 f = self._d(fake, act).float()
                 r = f  # unused by losses that do not read D(real)
-                needs = [act[i] and self.losses[i].g_needs_real for i in range(self.k)]
+                needs = [act[i] and self.objectives[i].g_needs_real for i in range(self.k)]
                 if any(needs):
                     real = self._real_batch(needs)
                     with torch.no_grad():
                         r = self._d(real, needs).float()
-                losses = {i: self.losses[i].g(r[i], f[i]) for i in range(self.k) if act[i]}
+                losses = {i: self.objectives[i].g_loss(r[i], f[i]) for i in range(self.k) if act[i]}
             self.G.zero_grad()
             torch.stack(list(losses.values())).sum().backward()
         finally:
@@ -835,7 +875,7 @@ class MultiTrainer(SideBySide):
         for i, c in enumerate(self.cfgs):
             s = self.run_steps[i]
             on = self.has_ema[i] and self.alive[i]
-            w.append(1.0 - min(c.ema, (1.0 + s) / (10.0 + s)) if on else 0.0)
+            w.append(1.0 - ema_decay(c.ema, s) if on else 0.0)
         if any(w):
             self.G_ema.lerp_(self.G.flat, w[0] if len(set(w)) == 1 else
                              torch.tensor(w, device=self.device).unsqueeze(1))
@@ -857,7 +897,7 @@ class MultiTrainer(SideBySide):
         zs = []
         for i, c in enumerate(self.cfgs):
             if i in runs:
-                zs.append(_latent(c, n, torch.Generator().manual_seed(seed), torch.device("cpu")))
+                zs.append(draw_latent(n, c.latent_dim, c.latent_dist, torch.Generator().manual_seed(seed)))
             else:
                 zs.append(torch.zeros(n, c.latent_dim))
         x = self._generate(self._pad(zs), [ema and h for h in self.has_ema])
@@ -868,6 +908,26 @@ class MultiTrainer(SideBySide):
 
     def _real(self, i: int) -> Dataset:
         return self.data
+
+    def _generate_run(self, i: int, z: Tensor, ema: bool) -> Tensor:
+        zs = [z if j == i else torch.zeros(z.shape[0], c.latent_dim) for j, c in enumerate(self.cfgs)]
+        return self._generate(self._pad([x.cpu() for x in zs]), [ema and h for h in self.has_ema])[i]
+
+    def _training_state(self) -> dict[str, Any]:
+        return {"G": self.G.flat.detach().clone(), "D": self.D.flat.detach().clone(),
+                "G_ema": self.G_ema.clone(), "rngs": [r.get_state() for r in self.rngs],
+                "opt_d": self.opt_d.state_dict(), "opt_g": self.opt_g.state_dict()}
+
+    def _load_training_state(self, state: dict[str, Any]) -> None:
+        with torch.no_grad():
+            self.G.flat.copy_(state["G"])
+            self.D.flat.copy_(state["D"])
+            self.G_ema.copy_(state["G_ema"])
+        for r, s in zip(self.rngs, state["rngs"]):
+            r.set_state(s)
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self._pending = None
 
     def models(self, i: int, ema: bool = False) -> tuple[nn.Module, nn.Module]:
         """Run i's (G, D) as ordinary modules (copies at its current weights)."""

@@ -32,7 +32,7 @@ from ganlab.data.base import Dataset
 from ganlab.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ganlab.trainer import Trainer
+    from ganlab.train.trainer import Trainer
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def wrap(trainer: "Trainer", ctx: DistContext) -> None:
     trainer.d_net = DistributedDataParallel(trainer.D, device_ids=ids)
     trainer.g_net = DistributedDataParallel(trainer.G, device_ids=ids)
     if ctx.rank > 0:
-        trainer.gen.manual_seed(rank_seed(trainer.cfg.seed, ctx.rank, trainer.step_count))
+        trainer.rng.manual_seed(rank_seed(trainer.cfg.seed, ctx.rank, trainer.step_count))
         # Metrics are rank 0's job; evaluating draws nothing from the run's stream.
         trainer.cfg.eval_every = 0
 

@@ -1,0 +1,320 @@
+"""Run folders: build, save, load, resume, list and name runs of every kind.
+
+A run folder holds:
+- config.json        the full Config (strict JSON round trip);
+- model.safetensors  G.*, D.* and (if EMA is on) G_ema.* weights and buffers;
+- state.safetensors  optimizer moments and RNG state (what `--resume` needs);
+- state.json         step, elapsed time, optimizer hyperparameters, data info and,
+                     for a progressive run, "kind": "pgan" with its growth;
+- history.jsonl      one JSON object per recorded row (losses, metrics).
+Each file is written to a temporary name in the same folder and renamed into
+place (`atomic_write`), so an interrupted save never leaves a half-written file.
+Nothing is pickled. The trainers say what is saved (`named_networks`,
+`named_optimizers`, `named_rngs`, `extra_state`); this module is the only one
+that reads or writes these files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ganlab import __version__
+from ganlab.config import Config
+from ganlab.data.base import DataInfo, Dataset
+from ganlab.errors import CheckpointError, ConfigError
+from ganlab.train import PGANSchedule, ProgressiveTrainer, Trainer, build_trainer
+
+FORMAT = 1
+FILES = ("config.json", "model.safetensors", "state.safetensors", "state.json", "history.jsonl")
+RUNS_ENV = "GANLAB_RUNS"
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """write(tmp_path) then rename over `path`; the temp file is removed on failure, so
+    `path` is either its old self or complete."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write a text file atomically (temp file + rename)."""
+    path = Path(path)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _flat_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> dict:
+    sd = opt.state_dict()
+    meta: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
+    for idx, st in sd["state"].items():
+        plain = {}
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor):
+                tensors[f"{prefix}.{idx}.{k}"] = v.detach().cpu().contiguous()
+            else:
+                plain[k] = v
+        meta["state"][str(idx)] = plain
+    return meta
+
+
+def _unflat_optimizer(prefix: str, meta: dict, tensors: dict[str, torch.Tensor]) -> dict:
+    state: dict[int, dict[str, Any]] = {int(i): dict(v) for i, v in meta["state"].items()}
+    for key, t in tensors.items():
+        if key.startswith(prefix + "."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = t
+    groups = []
+    for g in meta["param_groups"]:
+        g = dict(g)
+        if "betas" in g:
+            g["betas"] = tuple(g["betas"])
+        groups.append(g)
+    return {"state": state, "param_groups": groups}
+
+
+def info_to_json(info: DataInfo) -> dict[str, Any]:
+    return {"name": info.name, "kind": info.kind, "shape": list(info.shape),
+            "num_classes": info.num_classes, "class_names": list(info.class_names), "note": info.note,
+            "center": None if info.center is None else info.center.tolist(), "scale": info.scale}
+
+
+def info_from_json(d: dict[str, Any]) -> DataInfo:
+    center = d.get("center")
+    return DataInfo(name=d["name"], kind=d["kind"], shape=tuple(d["shape"]),
+                    num_classes=d.get("num_classes", 0), class_names=tuple(d.get("class_names", ())),
+                    note=d.get("note", ""), scale=d.get("scale"),
+                    center=None if center is None else torch.tensor(center, dtype=torch.float32))
+
+
+def save_run(trainer: Trainer, run_dir: str | Path) -> Path:
+    """Write (or update) the run folder of any trainer (plain or progressive); returns its path."""
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    weights: dict[str, torch.Tensor] = {}
+    for name, net in trainer.named_networks().items():
+        if net is not None:
+            for k, v in net.state_dict().items():
+                weights[f"{name}.{k}"] = v.detach().cpu().contiguous()
+    state: dict[str, torch.Tensor] = {f"rng.{k}": g.get_state().cpu() for k, g in trainer.named_rngs().items()}
+    meta = {
+        "format": FORMAT,
+        "ganlab_version": __version__,
+        **trainer.extra_state(),
+        "step": trainer.step_count,
+        "elapsed": trainer.elapsed,
+        "acc": trainer.losses.state_dict(),
+        "last": trainer.last,
+        "data_info": info_to_json(trainer.info),
+        **{k: _flat_optimizer(k, opt, state) for k, opt in trainer.named_optimizers().items()},
+    }
+    atomic_write(run / "model.safetensors", lambda p: save_file(weights, str(p)))
+    atomic_write(run / "state.safetensors", lambda p: save_file(state, str(p)))
+    write_text_atomic(run / "state.json", json.dumps(meta, indent=1))
+    write_text_atomic(run / "config.json", trainer.cfg.to_json() + "\n")
+    write_text_atomic(run / "history.jsonl", "".join(json.dumps(r) + "\n" for r in trainer.history))
+    return run
+
+
+def read_config(run_dir: str | Path) -> Config:
+    run = Path(run_dir)
+    if not (run / "config.json").is_file():
+        raise CheckpointError(f"{str(run)!r} is not a ganlab run directory (no config.json); "
+                              "give the folder written by `python -m ganlab train --out DIR`")
+    try:
+        return Config.load(run / "config.json")
+    except ConfigError as exc:
+        raise CheckpointError(f"{run / 'config.json'} is invalid: {exc}") from None
+
+
+def read_run_meta(run_dir: str | Path, device: str | None = None) -> tuple[Config, dict[str, Any]]:
+    """(config, state.json) of a run directory; `device` overrides the saved device."""
+    run = Path(run_dir)
+    cfg = read_config(run)
+    if device is not None:
+        cfg.device = device
+    try:
+        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{run / 'state.json'} is missing or unreadable ({exc})") from None
+    return cfg, meta
+
+
+def read_history(run_dir: str | Path) -> list[dict[str, float]]:
+    path = Path(run_dir) / "history.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; the run directory is incomplete (was training "
+                              "interrupted before the first save?)")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({exc}); "
+                              "the checkpoint is corrupt: retrain or restore it") from None
+
+
+def load_nets(run: Path, nets: dict[str, "torch.nn.Module | None"]) -> None:
+    """Load the run's model.safetensors into `nets` (prefix "G" / "D" / "G_ema" -> module;
+    None is skipped); CheckpointError when the tensors do not fit the modules."""
+    weights = _load_tensors(run / "model.safetensors")
+    for name, net in nets.items():
+        if net is None:
+            continue
+        sd = {k[len(name) + 1:]: v for k, v in weights.items() if k.startswith(name + ".")}
+        try:
+            net.load_state_dict(sd)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{run / 'model.safetensors'} does not match config.json "
+                                  f"({name}: {str(exc).splitlines()[0]})") from None
+
+
+def is_progressive_run(run_dir: str | Path) -> bool:
+    """True when run_dir's state.json was written for a progressive run."""
+    try:
+        return json.loads((Path(run_dir) / "state.json").read_text(encoding="utf-8")).get("kind") == "pgan"
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return False
+
+
+def load_run(run_dir: str | Path, *, device: str | None = None, with_data: bool = True,
+             dataset: Dataset | None = None, schedule: PGANSchedule | None = None) -> Trainer:
+    """Rebuild the trainer of any run folder (weights, optimizers, rngs, history), grown
+    to the saved scale for a progressive run.
+
+    with_data=False skips loading the training data (enough to sample from G).
+    `device` overrides the saved device (e.g. "cpu" for a run trained on a GPU).
+    schedule: replaces a progressive run's saved schedule for the rest of the run (same
+    depths), e.g. to shorten the remaining phases.
+    """
+    run = Path(run_dir)
+    cfg, meta = read_run_meta(run, device)
+    progressive = meta.get("kind") == "pgan"
+    if progressive and "eps_drift" in meta["schedule"]:
+        # Runs saved before the drift term became the Config's d_drift kept it in the schedule.
+        cfg.d_drift = float(meta["schedule"].pop("eps_drift"))
+    if dataset is None and not with_data:
+        info = info_from_json(meta["data_info"])
+        dataset = Dataset(torch.zeros((4, *info.shape), dtype=torch.uint8 if progressive else torch.float32), info)
+    if progressive:
+        saved = PGANSchedule.from_dict(meta["schedule"])
+        if schedule is not None and schedule.depths != saved.depths:
+            raise ConfigError(f"a new schedule must keep the run's depths {list(saved.depths)}, "
+                              f"got {list(schedule.depths)}")
+        trainer: Trainer = ProgressiveTrainer(cfg, dataset, schedule or saved)
+        trainer.prepare_load(meta)
+    else:
+        trainer = build_trainer(cfg, dataset)
+    load_nets(run, trainer.named_networks())
+    state = _load_tensors(run / "state.safetensors")
+    for name, opt in trainer.named_optimizers().items():
+        opt.load_state_dict(_unflat_optimizer(name, meta[name], state))
+    for name, rng in trainer.named_rngs().items():
+        rng.set_state(state[f"rng.{name}"])
+    trainer.step_count = int(meta["step"])
+    trainer.elapsed = float(meta["elapsed"])
+    trainer.losses.load_state_dict(meta["acc"])
+    trainer.last = dict(meta["last"])
+    trainer.history = read_history(run)
+    return trainer
+
+
+# --- the runs folder -----------------------------------------------------------------
+
+def runs_root() -> Path:
+    """Where the app keeps runs: $GANLAB_RUNS, default runs/ under the current directory."""
+    return Path(os.environ.get(RUNS_ENV) or "runs")
+
+
+@dataclass
+class RunSummary:
+    """One run folder: its settings and the latest value of each metric it recorded."""
+
+    name: str
+    path: Path
+    data: str
+    model: str
+    steps: int
+    latest: dict[str, float] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        keys = ("d_loss", "g_loss", "fd", "score", "classes_covered", "cond_acc")
+        return {"run": self.name, "data": self.data, "model": self.model, "steps": self.steps,
+                **{k: self.latest.get(k) for k in keys}}
+
+
+def _step_and_kind(run: Path, history: list[dict[str, float]]) -> tuple[int, str]:
+    """(saved step, data kind "image" | "points" | "") from state.json, else from the history."""
+    try:
+        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
+        return int(meta["step"]), str(meta.get("data_info", {}).get("kind", ""))
+    except (OSError, ValueError, KeyError, AttributeError):
+        return (int(history[-1]["step"]) if history else 0), ""
+
+
+def list_runs(root: Path | None = None, kind: str | None = "image") -> list[RunSummary]:
+    """Runs under root (made by a page or the CLI) whose data is of `kind` ("image",
+    "points"; None: all), newest first; folders that are not runs are skipped."""
+    root = root if root is not None else runs_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for run in root.iterdir():
+        if not (run / "config.json").is_file() or not (run / "model.safetensors").is_file():
+            continue
+        try:
+            cfg = read_config(run)
+            history = read_history(run)
+        except (CheckpointError, ValueError):
+            continue  # a broken folder must not hide the others
+        step, data_kind = _step_and_kind(run, history)
+        if kind is not None and data_kind != kind:
+            continue
+        latest: dict[str, float] = {}
+        for row in history:
+            latest.update({k: v for k, v in row.items() if k not in ("step", "time")})
+        found.append((run.stat().st_mtime, RunSummary(run.name, run, cfg.data, cfg.model, step, latest)))
+    return [s for _, s in sorted(found, key=lambda f: f[0], reverse=True)]
+
+
+def run_name(cfg: Config, taken: set[str]) -> str:
+    """A fresh folder name like `mnist-cgan-3` (the first number not taken)."""
+    base = re.sub(r"[^A-Za-z0-9_-]", "_", f"{cfg.data}-{cfg.model}")
+    for i in range(1, 10_000):
+        if f"{base}-{i}" not in taken:
+            return f"{base}-{i}"
+    raise CheckpointError(f"too many runs named {base}-N in {runs_root()}; delete some")
+
+
+def save_to_runs(trainer: Trainer, name: str | None = None, root: Path | None = None) -> Path:
+    """Save the run under root (a fresh name unless given); returns the folder."""
+    root = root if root is not None else runs_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(f"cannot create the runs folder {root} ({exc}); set {RUNS_ENV} "
+                              "to a writable folder") from None
+    if name is None:
+        name = run_name(trainer.cfg, {p.name for p in root.iterdir()})
+    return save_run(trainer, root / name)
