@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from ganlab.errors import DivergenceError, GanlabError
+from ganlab.seeds import EVAL_SEED
 
 
 class ProgressBar:
@@ -267,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="print a run's quality metrics as JSON")
     e.add_argument("run_dir")
     e.add_argument("--n", type=int, default=None, help="samples (default: the run's eval_samples)")
-    e.add_argument("--seed", type=int, default=12345)
+    e.add_argument("--seed", type=int, default=EVAL_SEED)
     e.add_argument("--device", default="cpu")
     e.add_argument("--parzen", action="store_true",
                    help="image runs: add the Parzen-window log-likelihood of Goodfellow et al. 2014 (slow)")

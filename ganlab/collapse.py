@@ -42,6 +42,7 @@ from torch import Tensor
 
 from ganlab.data.base import DataInfo
 from ganlab.errors import DataError
+from ganlab.metrics.toy import covariance_eigs
 
 MIN_HQ_PCT = 10.0    # "few modes" applies once this % of samples sit on some mode
 MODES_FRACTION = 0.5  # "few modes": captured <= this fraction of all modes
@@ -82,17 +83,9 @@ def local_dimension(x: Tensor | np.ndarray, anchors: int = ANCHORS,
     return float(pr.mean())
 
 
-def covariance_eigenvalues(x: Tensor | np.ndarray) -> np.ndarray:
-    """Eigenvalues of the sample covariance of x (N, D), ascending (D,); inf if x is not finite."""
-    pts = _points(x)
-    if not bool(torch.isfinite(pts).all()):
-        return np.full(pts.shape[1], np.inf)
-    return np.linalg.eigvalsh(np.atleast_2d(np.cov(pts.numpy(), rowvar=False)))
-
-
 def collapse_metrics(fake: Tensor | np.ndarray) -> dict[str, float]:
     """The detector's measures of fake (N, D): eig1 <= .. <= eigD of the covariance, local_dim."""
-    eigs = covariance_eigenvalues(fake)
+    eigs = covariance_eigs(_points(fake))
     out = {f"eig{j + 1}": float(e) for j, e in enumerate(eigs)}
     out["local_dim"] = local_dimension(fake)
     return out
@@ -103,7 +96,7 @@ def real_eigenvalues(info: DataInfo, x: Tensor) -> np.ndarray:
     is a known Gaussian, else those of the first 20,000 points x (N, D)."""
     if info.cov is not None:
         return np.linalg.eigvalsh(info.cov.detach().to("cpu", torch.float64).numpy())
-    return covariance_eigenvalues(x[:20000])
+    return covariance_eigs(_points(x[:20000]))
 
 
 def reference_metrics(info: DataInfo, real: Tensor | np.ndarray) -> dict[str, float]:

@@ -36,14 +36,7 @@ FOLDER = "progress"
 @torch.no_grad()
 def generate_images(trainer: "Trainer", z: Tensor, y: Tensor | None) -> Tensor:
     """G (EMA if any) in eval mode on z (N, latent), y (N,) -> images (N, C, S, S) on the CPU."""
-    g = trainer.G_ema if trainer.G_ema is not None else trainer.G
-    was = g.training
-    g.eval()
-    try:
-        # trainer.generate: the progressive trainer upsamples while its G is still small.
-        return trainer.generate(z, y, ema=True).float().cpu()
-    finally:
-        g.train(was)
+    return trainer.generate(z, y, ema=True).float().cpu()
 
 
 def fixed_grid(trainer: "Trainer", n: int = 64) -> Tensor:

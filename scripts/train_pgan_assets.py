@@ -39,7 +39,7 @@ STEPS = 2_600          # the phases above take 1,800 steps; 800 more at 32 px
 
 def recipe(data: str, device: str, seed: int) -> Config:
     return Config(data=data, image_size=32, channels=1, model="pgan", latent_dim=64, g_width=64, d_width=64,
-                  loss="wgan-gp", gp_weight=10.0, batch_size=32, d_lr=1e-3, g_lr=1e-3,
+                  loss="wgan-gp", gp_weight=10.0, d_drift=1e-3, batch_size=32, d_lr=1e-3, g_lr=1e-3,
                   d_beta1=0.0, g_beta1=0.0, d_beta2=0.99, g_beta2=0.99, ema=0.999, steps=STEPS,
                   seed=seed, device=device, n_fixed=64, log_every=100, eval_every=0)
 

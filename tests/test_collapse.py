@@ -7,14 +7,13 @@ import torch
 
 from ganlab.collapse import (
     collapse_metrics,
-    covariance_eigenvalues,
     diagnose,
     local_dimension,
     reference_metrics,
 )
 from ganlab.data.base import DataInfo
 from ganlab.lab_presets import LAB_PRESETS, lab_configs, preset_runs
-from ganlab.metrics.toy import toy_metrics
+from ganlab.metrics.toy import covariance_eigs, toy_metrics
 from ganlab.train.side_by_side import LoopTrainer, MultiTrainer, side_by_side
 
 ANGLES = torch.arange(8) * (2 * math.pi / 8)
@@ -55,8 +54,8 @@ def test_local_dimension_hand_cases():
 def test_covariance_eigenvalues_hand_case():
     pts = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])
     # unbiased: sum x^2 / 3 = 2/3, sum y^2 / 3 = 8/3, no correlation
-    np.testing.assert_allclose(covariance_eigenvalues(pts), [2 / 3, 8 / 3], rtol=1e-12)
-    assert np.isinf(covariance_eigenvalues(torch.tensor([[0.0, 1.0], [float("nan"), 2.0]]))).all()
+    np.testing.assert_allclose(covariance_eigs(pts), [2 / 3, 8 / 3], rtol=1e-12)
+    assert np.isinf(covariance_eigs(torch.tensor([[0.0, 1.0], [float("nan"), 2.0]]))).all()
 
 
 # --- mixtures ------------------------------------------------------------------------

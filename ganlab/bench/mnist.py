@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
 from ganlab.bench import format_table
+from ganlab.seeds import EVAL_SEED
 
 MODEL_NAMES = ("mlp", "cgan", "dcgan", "cdcgan")
 
@@ -216,7 +217,7 @@ def run(args: argparse.Namespace) -> dict:
         row = {"model": m, "steps": trainer.step_count, "train_s": round(trainer.elapsed, 1),
                "img_s": sp.ours, "textbook_img_s": sp.textbook, "ratio": sp.ours / sp.textbook,
                "cpu_ratio": sp.ours_cpu / sp.textbook_cpu}
-        row.update(image_metrics(trainer, args.eval_samples, seed=args.seed + 12345))
+        row.update(image_metrics(trainer, args.eval_samples, seed=args.seed + EVAL_SEED))
         if args.parzen:
             row.update(parzen_for_run(trainer, seed=args.seed).as_metrics())
         if out is not None:

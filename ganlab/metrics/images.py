@@ -32,6 +32,7 @@ from ganlab.classifier import Classifier, has_classifier, load_classifier, predi
 from ganlab.data.base import DataInfo
 from ganlab.errors import DataError
 from ganlab.metrics.toy import fit_gaussian, frechet_distance
+from ganlab.seeds import EVAL_SEED
 
 if TYPE_CHECKING:
     from ganlab.train import Trainer
@@ -145,7 +146,7 @@ def real_images(trainer: "Trainer", n: int, seed: int) -> Tensor:
 _REAL_CACHE = _PerTensor()
 
 
-def image_metrics(trainer: "Trainer", n: int, seed: int = 12345) -> dict[str, float]:
+def image_metrics(trainer: "Trainer", n: int, seed: int = EVAL_SEED) -> dict[str, float]:
     """The classifier metrics of a run's generator on n fresh samples (the trainer's evaluator).
 
     Data sets without a trained classifier (image folders) get no metrics ({}).

@@ -339,8 +339,11 @@ def covariance_eigs(samples: torch.Tensor | np.ndarray) -> np.ndarray:
 
     A generator whose latent has fewer dimensions than the data (say a 1-D latent
     on a 2-D Gaussian) can only produce a curve, which shows as an eigenvalue near 0.
+    Samples that are not all finite (a diverged generator) give +inf eigenvalues.
     """
     _, cov = fit_gaussian(samples)
+    if not np.isfinite(cov).all():
+        return np.full(cov.shape[0], np.inf)
     return np.linalg.eigvalsh(cov)
 
 

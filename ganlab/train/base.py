@@ -76,6 +76,19 @@ def draw_latent(n: int, latent_dim: int, dist: str, rng: torch.Generator,
     return torch.randn(shape, generator=rng, device=device)
 
 
+LATENT_BLOCK = 1024
+
+
+def seeded_latents(n: int, latent_dim: int, dist: str, seed: int, block: int = LATENT_BLOCK) -> Tensor:
+    """(n, latent_dim) latents of `seed` on the CPU, drawn in blocks of `block` rows, so
+    that the i-th latent of a seed is the same whatever n is (torch's normal sampler
+    draws differently for different sizes: a plain draw of n rows would not be a
+    prefix of a draw of n + 1)."""
+    rng = torch.Generator().manual_seed(seed)
+    blocks = [draw_latent(block, latent_dim, dist, rng) for _ in range(max(1, -(-n // block)))]
+    return torch.cat(blocks)[:n]
+
+
 def ema_decay(ema: float, step: int) -> float:
     """The EMA decay at iteration `step`: `ema`, ramped up early as in Karras et al. 2019,
     min(ema, (1 + step) / (10 + step)), so the average follows G closely at first and is

@@ -271,7 +271,13 @@ class ProgressiveTrainer(Trainer):
                 "schedule": self.schedule.to_dict()}
 
     def prepare_load(self, extra: dict[str, Any]) -> None:
-        """Grow to the saved scale (before the weights load) and take its alpha and images."""
+        """Grow to the saved scale (before the weights load) and take its alpha and images;
+        a state from before the last growth (a rewind) starts again from 4x4 networks."""
+        if self.scale > int(extra["scale"]):
+            self.G, self.D = self._build_networks()
+            self.g_net, self.d_net = self.G, self.D
+            self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if self.G_ema is not None else None
+            self._build_optimizers()
         while self.scale < int(extra["scale"]):
             self.grow()
         self._set_alpha(float(extra["alpha"]))

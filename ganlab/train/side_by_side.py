@@ -79,7 +79,7 @@ from ganlab.models import build_models
 from ganlab.objective import Objective
 from ganlab.seeds import EVAL_SEED, FIXED_NOISE_OFFSET, RUN_RNG_OFFSET
 from ganlab.train.base import (LossAverager, Progress, RunBase, TrainerBase, divergence_message, draw_latent,
-                               ema_decay, history_row, lr_factor, resolve_device)
+                               ema_decay, history_row, lr_factor, resolve_device, seeded_latents)
 from ganlab.train.trainer import Trainer
 
 MAX_RUNS = 8
@@ -897,7 +897,7 @@ class MultiTrainer(SideBySide):
         zs = []
         for i, c in enumerate(self.cfgs):
             if i in runs:
-                zs.append(draw_latent(n, c.latent_dim, c.latent_dist, torch.Generator().manual_seed(seed)))
+                zs.append(seeded_latents(n, c.latent_dim, c.latent_dist, seed))
             else:
                 zs.append(torch.zeros(n, c.latent_dim))
         x = self._generate(self._pad(zs), [ema and h for h in self.has_ema])

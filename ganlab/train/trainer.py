@@ -45,7 +45,8 @@ from ganlab.objective import Objective
 from ganlab.optim import build_optimizer, set_hyperparameters
 from ganlab.seeds import EVAL_SEED, FIXED_NOISE_OFFSET, RUN_RNG_OFFSET
 from ganlab.train.base import (LossAverager, Progress, RunBase, TrainerBase, divergence_message, draw_latent,
-                               ema_decay, history_row, lr_factor, resolve_device, update_ema)
+                               ema_decay, history_row, lr_factor, resolve_device, seeded_latents,
+                               update_ema)
 
 
 def _has_batchnorm(m: nn.Module) -> bool:
@@ -144,10 +145,11 @@ class Trainer(TrainerBase, RunBase):
                batch: int = 8192) -> tuple[Tensor, Tensor | None]:
         """n fresh samples -> (x (n, *shape) float on CPU in model space, y (n,) or None).
 
-        Uses the EMA generator when there is one and `ema`. Conditional models
+        The i-th sample of a seed is the same whatever n is (`seeded_latents`). Uses the
+        EMA generator when there is one and `ema`. Conditional models
         get `labels` (n,), or balanced classes 0, 1, ..., K-1, 0, ... by default.
         """
-        z = self._latent(n, torch.Generator().manual_seed(seed), torch.device("cpu"))
+        z = seeded_latents(n, self.cfg.latent_dim, self.cfg.latent_dist, seed)
         y = None
         if self.num_classes:
             y = labels.long().cpu() if labels is not None else torch.arange(n) % self.num_classes
