@@ -216,7 +216,7 @@ def _decode(data: bytes, s: PointsSummary) -> str:
 
 
 def _is_number(cell: str) -> bool:
-    c = cell.strip()
+    c = cell.strip().strip('"').strip()
     return bool(_NUMBER.match(c)) or c.lower() in _SPECIAL
 
 
@@ -463,7 +463,7 @@ def to_float32(points: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     Models and data tensors are float32, whose rounding is 2**-24 of a value's
     magnitude: points around 1e6 with a spread of 1 would be rounded to 1/16.
     When the centre lies more than SHIFT_RATIO spreads from the origin, a round
-    offset (the centre rounded to a power of ten at the spread's scale) is
+    offset (the centre rounded to the power of ten at or above the spread) is
     subtracted in float64 first, and returned so the user's units can be
     recovered as x + offset; otherwise the points are converted as they are and
     the offset is None.
@@ -472,7 +472,7 @@ def to_float32(points: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     spread = float(np.sqrt(points.var(axis=0).mean()))
     if spread <= 0 or np.abs(centre).max() <= SHIFT_RATIO * spread:
         return points.astype(np.float32), None
-    step = 10.0 ** math.floor(math.log10(spread))
+    step = 10.0 ** math.ceil(math.log10(spread))
     offset = np.round(centre / step) * step
     return (points - offset).astype(np.float32), offset
 
