@@ -148,3 +148,24 @@ def test_eval_with_few_samples_warns_that_fd_is_biased(run_dir, capsys):
     assert main(["eval", str(run_dir), "--n", "50"]) == 0
     captured = capsys.readouterr()
     assert "warning" not in captured.err and "fd_note" not in json.loads(captured.out)
+
+
+# --- the pages' helper ---------------------------------------------------------------------
+
+def test_ui_summary_lines_for_points_and_images(tmp_path):
+    from ui.data_summary import summary_for_path, summary_for_upload, summary_lines
+
+    head, details, notes = summary_lines(summary_for_upload(
+        "/tmp/x/moons.csv", b",x,y\n" + b"".join(b"%d,%d.5,%d\n" % (i, i, -i) for i in range(12))))
+    assert head == "12 points in 2-D from moons.csv: columns x, y"
+    assert details == ["separator: comma, decimal mark: ., header: yes, encoding: utf-8",
+                       "not used: (unnamed column 1) (pandas index)"]
+    assert len(notes) == 1 and "pandas index" in notes[0]
+    from PIL import Image
+
+    for cls in ("a", "b"):
+        (tmp_path / "pics" / cls).mkdir(parents=True)
+        Image.new("L", (28, 28), 9).save(tmp_path / "pics" / cls / "1.png")
+    head, details, notes = summary_lines(summary_for_path(tmp_path / "pics"))
+    assert head == "2 pictures (grey, 28 x 28) from pics" and details == ["classes: a (1), b (1)"]
+    assert notes == []
