@@ -169,6 +169,10 @@ def test_npy_plain_structured_and_index_column(tmp_path):
     np.save(tmp_path / "idx.npy", np.column_stack([np.arange(30), a]))
     pts, s = read_points(tmp_path / "idx.npy")
     assert np.array_equal(pts, a) and s.ignored == [{"name": "column 1", "reason": "row number"}]
+    line = np.column_stack([np.arange(30), -np.arange(30)])  # (t, value): counting, yet a coordinate
+    np.save(tmp_path / "line.npy", line)
+    pts, s = read_points(tmp_path / "line.npy")
+    assert np.array_equal(pts, line) and s.ignored == [] and s.columns == ["column 1", "column 2"]
     rec = np.zeros(30, dtype=[("x", "f8"), ("y", "f4"), ("label", "i4")])
     rec["x"], rec["y"], rec["label"] = a[:, 0], a[:, 1].astype(np.float32), 1
     np.save(tmp_path / "rec.npy", rec)

@@ -25,7 +25,8 @@ What is read
   named like a label (`label`, `class`, `target`, `category`, `cluster`, plural
   too) or a row id (`id`, `index`, `idx`), empty columns, and an unnamed first
   column of distinct non-negative integers (a pandas index, also shuffled) or a
-  header-less first column counting 0, 1, 2, ... or 1, 2, 3, ...
+  header-less first column counting 0, 1, 2, ... or 1, 2, 3, ... beside 2 or 3
+  other numeric columns (beside one, it is a coordinate: (t, value) data).
 - The remaining numeric columns must be 2 or 3; more, or a named column that
   counts like a row index, is refused with the columns to keep.
 - NPY: a numeric array (N, 2) or (N, 3), or a structured array whose numeric
@@ -391,7 +392,8 @@ def _choose_columns(s: PointsSummary, numeric: dict[str, np.ndarray], header: bo
             s.ignored.append({"name": name, "reason": "pandas index"})
             s.notes.append("the unnamed first column counts 0, 1, 2, ... (a pandas index, as "
                            "DataFrame.to_csv writes it) and was dropped")
-        elif is_first and not header and _counts_like_index(v):
+        elif is_first and not header and len(numeric) in (3, 4) and _counts_like_index(v):
+            # Only beside 2 or 3 other columns: (t, value) with t = 0, 1, 2 ... is real 2-D data.
             s.ignored.append({"name": name, "reason": "row number"})
             s.notes.append(f"{name} counts {int(v[0])}, {int(v[0]) + 1}, {int(v[0]) + 2}, ... "
                            "(a row number) and was dropped")
