@@ -1,4 +1,4 @@
-"""Command line: `python -m ganlab train | sample | eval | bench | list`.
+"""Command line: `python -m ganlab train | sample | eval | data | bench | list`.
 
 A public interface (other tools script against these names). User errors exit
 with status 2 and one line `error: ...` on stderr, never a traceback.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -50,6 +51,52 @@ class ProgressBar:
             self.stream.write("\n")
 
 
+# torch.Generator.manual_seed takes 0..2**64-1 (negative seeds are folded onto that range,
+# so two different numbers would give the same stream: refused instead).
+SEED_MAX = 2**64 - 1
+
+
+def _check_seed(seed: int | None, used_up_to: int = 0, flag: str = "--seed") -> None:
+    """GanlabError unless seed + used_up_to (the largest offset the command adds) fits manual_seed."""
+    if seed is not None and not 0 <= seed <= SEED_MAX - used_up_to:
+        raise GanlabError(f"{flag} {seed} is out of range; use a whole number from 0 to "
+                          f"{SEED_MAX - used_up_to}")
+
+
+def _check_count(value: int | None, flag: str) -> None:
+    if value is not None and value <= 0:
+        raise GanlabError(f"{flag} {value} is not a positive number of samples; use 1 or more")
+
+
+def _writable_folder(folder: Path) -> Path | None:
+    """The nearest existing ancestor of `folder` if it is a folder we may write in, else None."""
+    probe = folder.resolve()
+    while not probe.exists():
+        probe = probe.parent
+    return probe if probe.is_dir() and os.access(probe, os.W_OK | os.X_OK) else None
+
+
+def _check_out_file(out: Path, suffix: str) -> None:
+    """--out must end in `suffix`, not be a folder, and be creatable; nothing is created here."""
+    if out.suffix.lower() != suffix:
+        raise GanlabError(f"--out {str(out)!r} does not end in {suffix}; give a file name ending in "
+                          f"{suffix} (e.g. {out.with_suffix(suffix).name})")
+    if out.is_dir():
+        raise GanlabError(f"--out {str(out)!r} is a folder; give a file name ending in {suffix}")
+    if _writable_folder(out.parent) is None or (out.exists() and not os.access(out, os.W_OK)):
+        raise GanlabError(f"--out {str(out)!r} cannot be written (no permission, or a file stands "
+                          "where a folder is needed); choose a path in a folder you can write to")
+
+
+def _check_out_dir(out: Path) -> None:
+    """A run directory we can create or write into; nothing is created here."""
+    if out.exists() and not out.is_dir():
+        raise GanlabError(f"--out {str(out)!r} is a file; give a folder for the run")
+    if _writable_folder(out) is None:
+        raise GanlabError(f"--out {str(out)!r} cannot be written (no permission, or a file stands "
+                          "where a folder is needed); choose a folder you can write to")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from ganlab.config import parse_assignments
     from ganlab.data import build_dataset
@@ -62,13 +109,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
+    _check_seed(args.seed, used_up_to=2)  # the trainer seeds streams with seed, seed + 1, seed + 2
     out = Path(args.out) if args.out else None
+    if out is not None:
+        _check_out_dir(out)
     if args.resume:
         cfg = read_config(args.resume)
     else:
         if out is None:
             raise GanlabError("train needs --out RUN_DIR (where the run is written)")
         cfg = resolve_config(args.data, args.preset, overrides)
+    _check_seed(cfg.seed, used_up_to=2, flag="seed")  # also a seed given with --set seed=...
     if cfg.model == "pgan" and distributed.launched_by_torchrun():
         raise GanlabError("model pgan trains in one process; run it without torchrun")
     # Under torchrun: join the group and train on this rank's shard (see ganlab.train.distributed).
@@ -161,6 +212,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
     import torch
 
+    _check_count(args.n, "--n")
+    _check_seed(args.seed)
+    out = Path(args.out)
+    # Refused rather than fixed up: numpy's savez would silently append .npz to another name.
+    _check_out_file(out, ".npz")
     trainer = load_run(args.run_dir, device="cpu", with_data=False)
     labels = None
     if args.label is not None:
@@ -171,7 +227,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             raise GanlabError(f"--label {args.label} is out of range; classes are 0..{trainer.num_classes - 1}")
         labels = torch.full((args.n,), args.label, dtype=torch.long)
     x, y = trainer.sample(args.n, seed=args.seed, ema=not args.no_ema, labels=labels)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
     if trainer.info.kind == "image":
@@ -184,8 +239,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         arrays["labels"] = y.numpy().astype(np.int64)
     from ganlab.runs import atomic_write
 
-    atomic_write(out if out.suffix == ".npz" else out.with_suffix(".npz"),
-                  lambda p: np.savez(open(p, "wb"), **arrays))
+    def write(p: Path) -> None:
+        with open(p, "wb") as fh:  # a file object: savez adds no suffix, so `out` is the path written
+            np.savez(fh, **arrays)
+
+    atomic_write(out, write)
     print(json.dumps({"out": str(out), **{k: list(v.shape) for k, v in arrays.items()}}))
     return 0
 
@@ -193,9 +251,18 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from ganlab.runs import load_run
 
+    _check_count(args.n, "--n")
+    _check_count(args.parzen_samples, "--parzen-samples")
+    _check_seed(args.seed, used_up_to=1 if args.parzen else 0)  # Parzen samples use seed + 1
     trainer = load_run(args.run_dir, device=args.device)
-    metrics = trainer.evaluate(args.n, seed=args.seed)
+    n = args.n or trainer.cfg.eval_samples
+    fd_note = _fd_size_note(trainer, n)
+    if fd_note:
+        print(f"warning: {fd_note}", file=sys.stderr)
+    metrics = trainer.evaluate(n, seed=args.seed)
     result = {"run_dir": args.run_dir, "step": trainer.step_count, **metrics}
+    if fd_note:
+        result["fd_note"] = fd_note
     if trainer.info.kind == "image":
         from ganlab.classifier import has_classifier
 
@@ -214,6 +281,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise GanlabError("--parzen applies to image runs; this run's data set "
                           f"{trainer.info.name!r} is made of points")
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _fd_size_note(trainer, n: int) -> str:
+    """A warning when n samples are too few for the Frechet distance's covariance, else ""."""
+    if trainer.info.kind == "image":
+        from ganlab.classifier import FEATURES, has_classifier
+
+        if not has_classifier(trainer.info.name):
+            return ""
+        dim, what = FEATURES, f"the {FEATURES} classifier features"
+    else:
+        dim, what = trainer.info.dim, f"the {trainer.info.dim} coordinates"
+    if n > dim:
+        return ""
+    # With n <= dim samples the covariance has rank < dim: the distance is biased (far too large).
+    return (f"--n {n} is not above {what}: the Frechet distance (fd) is strongly biased at that size; "
+            f"use --n {max(10 * dim, 1000)} or more for a value you can compare")
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from ganlab.data.summary import describe, format_text
+
+    summary = describe(args.path, image_size=args.image_size, channels=args.channels)
+    print(json.dumps(summary) if args.json else format_text(summary))
     return 0
 
 
@@ -260,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run_dir")
     s.add_argument("--n", type=int, default=2500)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", required=True, help="the .npz file to write (exactly this path)")
     s.add_argument("--label", type=int, help="class for conditional models (default: balanced)")
     s.add_argument("--no-ema", action="store_true", help="use G rather than its EMA copy")
     s.set_defaults(func=_cmd_sample)
@@ -274,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image runs: add the Parzen-window log-likelihood of Goodfellow et al. 2014 (slow)")
     e.add_argument("--parzen-samples", type=int, default=10_000, help="generated samples for --parzen")
     e.set_defaults(func=_cmd_eval)
+
+    dp = sub.add_parser("data", help="show what a points file, image folder or zip would train on")
+    dp.add_argument("path", help="a .csv / .txt / .npy of points, or a folder / .zip of pictures")
+    dp.add_argument("--json", action="store_true", help="print one JSON object")
+    dp.add_argument("--image-size", type=int, default=0, help="images: side in pixels (28, 32, 64)")
+    dp.add_argument("--channels", type=int, default=0, help="images: 1 grey, 3 RGB, 0 automatic")
+    dp.set_defaults(func=_cmd_data)
 
     ls = sub.add_parser("list", help="list data sets, models, losses, optimizers, presets")
     ls.set_defaults(func=_cmd_list)

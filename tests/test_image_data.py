@@ -384,7 +384,7 @@ def test_image_folder_errors(tmp_path):
         build_dataset(DataOptions("image_folder", path=str(tmp_path / "absent")))
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("hi")
-    with pytest.raises(DataError, match=r"has no usable pictures: found no \.png/\.jpg/\.jpeg files \(1 other files ignored\)"):
+    with pytest.raises(DataError, match=r"has no usable pictures: found no \.png/\.jpg/\.jpeg/\.tif/\.tiff/\.gif/\.bmp/\.webp files \(1 other files ignored\)"):
         build_dataset(DataOptions("image_folder", path=str(tmp_path / "empty")))
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.png").write_bytes(b"nope")

@@ -26,6 +26,9 @@ class DataInfo:
     bounds: (D, 2) min/max of a view box that frames the data (points only).
     center, scale: (D,) and a scalar such that (x - center) / scale has zero mean
         and unit RMS per axis (points only); models work in those units.
+    offset: (D,) float64 values subtracted from a user's points file that lies far
+        from the origin, to keep float32 precision (x and samples are then in
+        user units minus offset), else None.
     note: a sentence the UI / CLI should show (e.g. "only the test split is present").
     """
 
@@ -41,6 +44,7 @@ class DataInfo:
     bounds: torch.Tensor | None = None
     center: torch.Tensor | None = None
     scale: float | None = None
+    offset: tuple[float, ...] | None = None
     note: str = ""
 
     @property

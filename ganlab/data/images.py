@@ -23,15 +23,24 @@ MNIST / Fashion-MNIST (IDX files, see `ganlab.data.idx`)
   not by padding: a progressive GAN at 32 px wants the digit to fill the frame.
 
 Image folders (`image_folder`, `DataOptions.path` = a folder or a .zip)
-- PNG / JPG / JPEG files, found recursively; hidden files and `__MACOSX` skipped.
-- Each picture is turned upright (EXIF), composited onto black if it has
-  transparency, centre-cropped to a square and resized (bicubic, antialiased)
-  to S x S. Forced grey uses Pillow's ITU-R 601-2 luma.
-- Labels: if no picture lies directly in the top folder (after stepping into a
-  single wrapping folder, as zips often have), each top-level sub-folder is a
-  class (sorted by name); otherwise the set is unlabelled (y = 0, num_classes 0).
+- PNG / JPEG / TIFF / GIF / BMP / WebP files, found recursively; system files
+  (`__MACOSX/`, dot-files such as `.DS_Store` and `._x.png`, Thumbs.db) ignored.
+- Zips are read in memory, never extracted; a member whose name is absolute or
+  holds `..` is skipped unread, with a note.
+- Each picture is turned upright (EXIF), 16-bit grey (PNG / TIFF) scaled to 8
+  bits by x / 257 (never clipped), palette / grey+alpha / CMYK converted,
+  composited onto black if it has transparency, centre-cropped to a square and
+  resized (bicubic, antialiased) to S x S. Animated GIFs give their first frame
+  (with a note). Forced grey uses Pillow's ITU-R 601-2 luma.
+- Labels (`_class_layout`): after stepping into a single wrapping folder (as
+  zips often have), each top-level sub-folder is a class (sorted by name), with
+  the pictures of its own sub-folders. Pictures beside two or more class
+  folders, fewer than those in the folders, are left out with a note naming
+  them and the classes; otherwise top-level pictures make the set unlabelled
+  (y = 0, num_classes 0).
 - Files that cannot be decoded are skipped and listed in `info.note` and
-  `extras["unreadable"]`; a folder without any readable picture is a DataError.
+  `extras["unreadable"]` (with the count); every skipped file and why is in
+  `extras["skipped"]`; a folder without any readable picture is a DataError.
 """
 from __future__ import annotations
 
@@ -39,6 +48,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -339,111 +349,228 @@ def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
 
 # --- image folders and zips ---------------------------------------------------
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".webp")
 MAX_IMAGE_BYTES = 64 << 20
 MAX_FOLDER_IMAGES = 250_000
+SYSTEM_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
 
 
-def _members(root: Path) -> Iterator[tuple[str, Callable[[], bytes], int]]:
-    """(relative posix path, reader of its bytes, size in bytes) of every candidate file, sorted."""
+def _system_file(parts: list[str]) -> bool:
+    """macOS / Windows bookkeeping (`__MACOSX/`, `.DS_Store`, `._x.png`, Thumbs.db): never data."""
+    return any(p.startswith(".") or p in SYSTEM_NAMES for p in parts)
+
+
+def _unsafe_member(name: str) -> str | None:
+    """Why a zip member's name could point outside the archive's folder, or None if it is safe."""
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "absolute path"
+    if ".." in re.split(r"[/\\]", name):
+        return "path with '..'"
+    return None
+
+
+def _members(root: Path, skipped: dict[str, str],
+             counts: dict[str, int]) -> Iterator[tuple[str, Callable[[], bytes], int]]:
+    """(relative posix path, reader of its bytes, size in bytes) of every candidate file, sorted.
+
+    Zip members are only read into memory, never extracted; a member whose name
+    is absolute or holds '..' is not even read: it goes to `skipped` (name ->
+    reason). System files are counted in `counts["system"]`.
+    """
     if root.is_dir():
         found = []
         for folder, dirs, files in os.walk(root):  # os.walk does not follow symlinked folders
-            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
+            hidden = [d for d in dirs if _system_file([d])]
+            dirs[:] = [d for d in dirs if d not in hidden]
+            counts["system"] += len(hidden) + sum(_system_file([f]) for f in files)
             # is_file() drops broken symlinks, which could not be read anyway.
-            found += [Path(folder, f) for f in files if not f.startswith(".") and Path(folder, f).is_file()]
+            found += [Path(folder, f) for f in files if not _system_file([f]) and Path(folder, f).is_file()]
         for path in sorted(found, key=lambda p: p.relative_to(root).as_posix()):
             yield path.relative_to(root).as_posix(), path.read_bytes, path.stat().st_size
         return
     try:
         archive = zipfile.ZipFile(root)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(f"{root} is not a readable zip file ({exc}); point the image_folder data set "
-                        "at a folder or a .zip of PNG/JPG pictures") from None
+        what = "it is a single picture" if root.suffix.lower() in IMAGE_SUFFIXES else str(exc)
+        raise DataError(f"{root} is not a readable zip file ({what}); point the image_folder data set "
+                        "at a folder or a .zip of pictures") from None
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         for info in sorted(infos, key=lambda i: i.filename):
+            why = _unsafe_member(info.filename)
+            if why:
+                skipped[info.filename] = f"unsafe member name ({why}): not read"
+                continue
             parts = [p for p in info.filename.split("/") if p]
-            if not parts or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            if not parts or _system_file(parts):
+                counts["system"] += 1
                 continue
             yield "/".join(parts), (lambda info=info: archive.read(info)), info.file_size
 
 
-def _decode(data: bytes, size: int) -> np.ndarray:
-    """Encoded picture -> (size, size, 3) uint8: upright, on black, centre square, resized."""
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """Deep grey (16-bit PNG / TIFF: modes I;16*, I) -> 8-bit "L" by x / 257, rounded, never clipped.
+
+    65535 / 257 = 255 exactly, so the full 16-bit range maps onto the full 8-bit one.
+    Raises ValueError for values outside 0..65535 (a 32-bit integer picture).
+    """
+    a = np.asarray(im).astype(np.float64)
+    if a.size and (a.min() < 0 or a.max() > 65535):
+        raise ValueError(f"{im.mode} picture with values {a.min():g}..{a.max():g}, outside 0..65535")
+    return Image.fromarray(np.round(a / 257.0).astype(np.uint8), mode="L")
+
+
+def _decode(data: bytes, size: int) -> tuple[np.ndarray, str | None]:
+    """Encoded picture -> ((size, size, 3) uint8 upright, on black, centre square, resized; note or None).
+
+    The note says what was done beyond the usual (16-bit scaled, first frame of an animation).
+    """
+    note = None
     with Image.open(io.BytesIO(data)) as im:
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:  # Image.open stands on the first frame of an animation
+            note = "are animated: only the first frame is used"
         # JPEG only: decode at a reduced scale (still >= 2x the target), much faster for photos.
         im.draft(None, (2 * size, 2 * size))
         im = ImageOps.exif_transpose(im)
+        if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+            # Pillow's convert("RGB") clips these at 255: a 16-bit scan would turn black-and-white.
+            im = _to_8bit(im)
+            note = "were 16-bit, scaled to 8 bits (x / 257)"
+        elif im.mode == "F":
+            raise ValueError("32-bit float picture: save it as an 8- or 16-bit PNG")
         if im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info:
             rgba = im.convert("RGBA")
             im = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
-        im = im.convert("RGB")
+        im = im.convert("RGB")  # palette, grey, CMYK (Pillow undoes Adobe's inverted CMYK JPEGs)
         w, h = im.size
         side = min(w, h)
         box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
         # Crop first: resizing with box= would blend in pixels from outside the square.
         im = im.crop(box).resize((size, size), Image.Resampling.BICUBIC)
-        return np.asarray(im, dtype=np.uint8)
+        return np.asarray(im, dtype=np.uint8), note
 
 
-def _class_layout(paths: list[str]) -> tuple[list[int], tuple[str, ...]]:
-    """Relative paths -> (label per path, class names); no classes if a picture is at the top."""
+@dataclass
+class ClassLayout:
+    """How relative picture paths become classes.
+
+    labels: one int per kept path; class_names: sorted folder names (empty if unlabelled);
+    keep: per input path, whether it is used; strays: top-level pictures left out;
+    prefix: the wrapping folders stepped into ("" if none).
+    """
+
+    labels: list[int]
+    class_names: tuple[str, ...]
+    keep: list[bool]
+    strays: list[str]
+    prefix: str = ""
+
+
+def _class_layout(paths: list[str]) -> ClassLayout:
+    """Relative paths -> classes: each top-level folder (after unwrapping) is a class.
+
+    A single folder wrapping everything (typical of zips) is stepped into; a
+    picture in a sub-folder of a class folder stays in that class. Pictures lying
+    beside two or more class folders are 'strays': when the class folders hold
+    more pictures than the top level, the strays are left out (named in
+    `strays`); otherwise the set is unlabelled and every picture is used.
+    """
     parts = [p.split("/") for p in paths]
-    # Step into a single folder that wraps everything (typical of zips).
-    while all(len(p) > 1 for p in parts) and len({p[0] for p in parts}) == 1:
+    prefix = []
+    while parts and all(len(p) > 1 for p in parts) and len({p[0] for p in parts}) == 1:
+        prefix.append(parts[0][0])
         parts = [p[1:] for p in parts]
-    if any(len(p) == 1 for p in parts):
-        return [0] * len(paths), ()
-    names = tuple(sorted({p[0] for p in parts}))
-    index = {n: i for i, n in enumerate(names)}
-    return [index[p[0]] for p in parts], names
+    top = [len(p) == 1 for p in parts]
+    folders = sorted({p[0] for p in parts if len(p) > 1})
+    n_top = sum(top)
+    if not folders or (n_top and (len(folders) < 2 or n_top >= len(paths) - n_top)):
+        return ClassLayout([0] * len(paths), (), [True] * len(paths), [], "/".join(prefix))
+    index = {n: i for i, n in enumerate(folders)}
+    labels = [index[p[0]] for p in parts if len(p) > 1]
+    strays = [path for path, t in zip(paths, top) if t]
+    return ClassLayout(labels, tuple(folders), [not t for t in top], strays, "/".join(prefix))
 
 
 def load_image_folder(path: Path | str, image_size: int = 0, channels: int = 0) -> Dataset:
-    """A folder or .zip of PNG/JPG pictures -> Dataset x uint8 (N, C, S, S), y int64 (N,)."""
+    """A folder or .zip of pictures -> Dataset x uint8 (N, C, S, S), y int64 (N,).
+
+    Reads PNG / JPEG / TIFF / GIF / BMP / WebP (see the module docstring).
+    `extras`: "source", "files" (used, in order), "unreadable" (names),
+    "unreadable_reasons", "skipped" (name -> why: unreadable, unsafe zip member,
+    stray picture, not a picture), "notes" (sentences, also joined in `info.note`).
+    Raises DataError when nothing usable is found.
+    """
     size, channels = _image_options("image_folder", image_size, channels)
     root = Path(path).expanduser()
     if not root.exists():
-        raise DataError(f"{root} does not exist; set the data path to a folder or a .zip of PNG/JPG pictures")
-    names, pictures, unreadable, ignored = [], [], {}, 0
-    for rel, read, nbytes in _members(root):
+        raise DataError(f"{root} does not exist; set the data path to a folder or a .zip of pictures")
+    names: list[str] = []
+    pictures: list[np.ndarray] = []
+    unreadable: dict[str, str] = {}
+    unsafe: dict[str, str] = {}
+    others: list[str] = []
+    counts = {"system": 0}
+    decoded_notes: dict[str, list[str]] = {}
+    for rel, read, nbytes in _members(root, unsafe, counts):
         if not rel.lower().endswith(IMAGE_SUFFIXES):
-            ignored += 1
+            others.append(rel)
             continue
         if nbytes > MAX_IMAGE_BYTES:
             unreadable[rel] = f"larger than {MAX_IMAGE_BYTES >> 20} MiB"
             continue
         try:
-            pictures.append(_decode(read(), size))
-            names.append(rel)
+            picture, note = _decode(read(), size)
         # Decoders fail in many ways on bad files (OSError, ValueError, SyntaxError,
         # DecompressionBombError, zip CRC / encryption errors); each only skips the file.
         except Exception as exc:  # noqa: BLE001
             unreadable[rel] = f"{type(exc).__name__}: {exc}"
+            continue
+        pictures.append(picture)
+        names.append(rel)
+        if note:
+            decoded_notes.setdefault(note, []).append(rel)
         if len(pictures) > MAX_FOLDER_IMAGES:
             raise DataError(f"{root} holds more than {MAX_FOLDER_IMAGES:,} pictures; "
                             "use a smaller folder (a random subset is fine for a GAN)")
+    suffixes = "/".join(IMAGE_SUFFIXES)
     if not pictures:
         found = f"{len(unreadable)} picture(s) that could not be read ({', '.join(list(unreadable)[:5])})" \
-            if unreadable else f"no .png/.jpg/.jpeg files ({ignored} other files ignored)"
+            if unreadable else f"no {suffixes} files ({len(others)} other files ignored)"
         raise DataError(f"{root} has no usable pictures: found {found}; "
-                        "put PNG or JPG pictures in it (sub-folders become classes)")
-    hwc = torch.from_numpy(np.stack(pictures))
-    grey = bool((hwc[..., 0] == hwc[..., 1]).all() and (hwc[..., 1] == hwc[..., 2]).all())
-    x = hwc.permute(0, 3, 1, 2).contiguous()
-    x = _to_channels(x[:, :1].contiguous() if grey else x, channels or (1 if grey else 3))
-    labels, class_names = _class_layout(names)
-    note = ""
+                        "put pictures in it (sub-folders become classes)")
+    layout = _class_layout(names)
+    notes = []
     if unreadable:
         shown = ", ".join(list(unreadable)[:10]) + (", ..." if len(unreadable) > 10 else "")
         total = len(unreadable) + len(names)
-        note = f"{len(unreadable)} of {total} pictures could not be read and were skipped: {shown}"
+        notes.append(f"{len(unreadable)} of {total} pictures could not be read and were skipped: {shown}")
+    if unsafe:
+        notes.append(f"{len(unsafe)} zip member(s) with an absolute path or '..' were skipped, not read: "
+                     + ", ".join(list(unsafe)[:5]))
+    if layout.strays:
+        where = f" of {layout.prefix}/" if layout.prefix else ""
+        notes.append(f"{len(layout.strays)} picture(s) lie beside the class folders{where} "
+                     f"({', '.join(layout.class_names)}) and were left out: {', '.join(layout.strays[:5])}"
+                     f"{', ...' if len(layout.strays) > 5 else ''}; move them into a class folder to use them")
+    for note, files in decoded_notes.items():
+        notes.append(f"{len(files)} picture(s) {note}: {', '.join(files[:3])}{', ...' if len(files) > 3 else ''}")
+    keep = torch.tensor(layout.keep)
+    names = [n for n, k in zip(names, layout.keep) if k]
+    hwc = torch.from_numpy(np.stack(pictures))[keep]
+    grey = bool((hwc[..., 0] == hwc[..., 1]).all() and (hwc[..., 1] == hwc[..., 2]).all())
+    x = hwc.permute(0, 3, 1, 2).contiguous()
+    x = _to_channels(x[:, :1].contiguous() if grey else x, channels or (1 if grey else 3))
+    skipped = {**{k: f"unreadable ({v})" for k, v in unreadable.items()}, **unsafe,
+               **{k: "picture beside the class folders" for k in layout.strays},
+               **{k: "not a picture (" + suffixes + ")" for k in others}}
     info = DataInfo(name="image_folder", kind="image", shape=tuple(x.shape[1:]),
-                    num_classes=len(class_names), class_names=class_names, note=note)
+                    num_classes=len(layout.class_names), class_names=layout.class_names,
+                    note="; ".join(notes))
     extras = {"source": str(root), "files": names, "unreadable": list(unreadable),
-              "unreadable_reasons": unreadable}
-    return Dataset(x, info, torch.tensor(labels, dtype=torch.int64), extras)
+              "unreadable_reasons": unreadable, "skipped": skipped, "notes": notes,
+              "system_files": counts["system"]}
+    return Dataset(x, info, torch.tensor(layout.labels, dtype=torch.int64), extras)
 
 
 @DATASETS.register("image_folder", help="your pictures: a folder or .zip of PNG/JPG (sub-folders = classes)")

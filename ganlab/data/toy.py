@@ -18,8 +18,8 @@ Shapes:
 - moons: the two interleaving half circles of radius 1, noise 0.05.
 - helix: (cos t, sin t, t / (2 pi) - 1), t ~ U(0, 4 pi), noise 0.03.
 User data:
-- points_file: a CSV (comma / whitespace separated, optional header) or NPY of
-  shape (N, 2) or (N, 3); see `load_points_file` for what is checked.
+- points_file: the user's CSV / TXT / NPY of 2-D or 3-D points, read by
+  `ganlab.data.points` (separators, decimal marks, headers, ignored columns).
 """
 from __future__ import annotations
 
@@ -30,12 +30,11 @@ import numpy as np
 import torch
 
 from ganlab.data.base import DATASETS, DataInfo, DataOptions, Dataset
+from ganlab.data.points import (MAX_FILE_BYTES, MAX_FILE_POINTS, MIN_FILE_POINTS,  # noqa: F401 (re-exported)
+                                format_offset, read_points, to_float32)
 from ganlab.errors import DataError
 
 DEFAULT_SIZE = 100_000
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_FILE_POINTS = 1_000_000
-MIN_FILE_POINTS = 10
 
 
 def _standardise(ds: Dataset) -> Dataset:
@@ -184,78 +183,37 @@ def helix(opts: DataOptions) -> Dataset:
 
 
 def load_points_file(path: str | Path) -> np.ndarray:
-    """Read a user's CSV / NPY of points -> float32 array (N, D), D in {2, 3}.
+    """Read a user's CSV / TXT / NPY of points -> float32 array (N, D), D in {2, 3}, in its units.
 
-    Checks: the file exists and is at most 50 MB; it parses; it has 2 or 3 numeric
-    columns; every value is finite; it has 10 to 1,000,000 rows. Each failure
-    raises DataError saying what is wrong and how to fix the file.
+    The rules (separators, decimal marks, headers, ignored columns, value and
+    size checks) are `ganlab.data.points.read_points`'; each failure raises
+    DataError saying what is wrong and how to fix the file. Use `read_points`
+    to get the float64 points and the summary of what was read.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"points file {str(p)!r} does not exist; give the path of a .csv or .npy file")
-    size = p.stat().st_size
-    if size == 0:
-        raise DataError(f"points file {p.name!r} is empty; it needs one point per row, 2 or 3 columns")
-    if size > MAX_FILE_BYTES:
-        raise DataError(f"points file {p.name!r} is {size / 2**20:.0f} MB; the limit is "
-                        f"{MAX_FILE_BYTES // 2**20} MB: subsample it")
-    if p.suffix.lower() == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise DataError(f"points file {p.name!r} is not a readable .npy array ({exc}); "
-                            "save it with numpy.save of a float array of shape (N, 2) or (N, 3)") from None
-    else:
-        arr = _parse_csv(p)
-    if arr.dtype.kind not in "fiu":
-        raise DataError(f"points file {p.name!r} holds {arr.dtype} values; it must hold numbers")
-    if arr.ndim != 2 or arr.shape[1] not in (2, 3):
-        raise DataError(f"points file {p.name!r} has shape {tuple(arr.shape)}; it needs 2 or 3 columns "
-                        "(x, y[, z]), one point per row")
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
-        raise DataError(f"points file {p.name!r} has {int(bad.sum())} rows with NaN or infinite values "
-                        f"(data rows {rows}...); remove or fix them")
-    if not MIN_FILE_POINTS <= arr.shape[0] <= MAX_FILE_POINTS:
-        raise DataError(f"points file {p.name!r} has {arr.shape[0]} points; it needs between "
-                        f"{MIN_FILE_POINTS} and {MAX_FILE_POINTS:,}")
-    return arr.astype(np.float32)
+    points, _ = read_points(path)
+    return points.astype(np.float32)
 
 
-def _parse_csv(p: Path) -> np.ndarray:
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataError(f"points file {p.name!r} is not text; upload a CSV of numbers or a .npy file") from None
-    rows = [ln.replace(",", " ").split() for ln in text.splitlines() if ln.strip()]
-    if rows and not _numeric(rows[0]):
-        rows = rows[1:]  # a header line
-    if not rows:
-        raise DataError(f"points file {p.name!r} has no data rows; it needs one point per row")
-    widths = {len(r) for r in rows}
-    if len(widths) != 1:
-        raise DataError(f"points file {p.name!r} has rows of different lengths {sorted(widths)}; "
-                        "every row needs the same 2 or 3 columns")
-    for i, r in enumerate(rows):
-        if not _numeric(r):
-            raise DataError(f"points file {p.name!r}: data row {i + 1} ({' '.join(r)!r}) is not numeric")
-    return np.array(rows, dtype=np.float64)
-
-
-def _numeric(cells: list[str]) -> bool:
-    try:
-        [float(c) for c in cells]
-    except ValueError:
-        return False
-    return True
-
-
-@DATASETS.register("points_file", help="your own CSV / NPY of 2-D or 3-D points (set data_path)")
+@DATASETS.register("points_file", help="your own CSV / TXT / NPY of 2-D or 3-D points (set data_path)")
 def points_file(opts: DataOptions) -> Dataset:
+    """The user's points: x float32 (N, D); far-away points shifted by a recorded offset.
+
+    `info.offset` (and a sentence in `info.note`) says when the points were shifted
+    to keep float32 precision: the data and the samples are then x - offset.
+    The reader's notes (dropped index column, ignored columns) are in `info.note`;
+    its summary dict is `extras["summary"]`.
+    """
     if not opts.path:
-        raise DataError("data set 'points_file' needs a file: set data_path to a .csv or .npy of points")
-    x = torch.from_numpy(load_points_file(opts.path))
-    ds = _shape("points_file", x)
-    ds.info.name = "points_file"
+        raise DataError("data set 'points_file' needs a file: set data_path to a .csv, .txt or .npy of points")
+    points, summary = read_points(opts.path)
+    x32, offset = to_float32(points)
+    ds = _shape("points_file", torch.from_numpy(x32))
+    notes = list(summary.notes)
+    if offset is not None:
+        ds.info.offset = tuple(float(v) for v in offset)
+        notes.append(f"the points lie far from the origin, so they were shifted by "
+                     f"-{format_offset(offset)} to keep float32 precision; add {format_offset(offset)} "
+                     "to samples to get your units back")
+    ds.info.note = "; ".join(notes)
+    ds.extras["summary"] = summary.to_dict()
     return ds
