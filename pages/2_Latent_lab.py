@@ -20,7 +20,7 @@ from ganlab.errors import GanlabError
 from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.multirun import SideBySide, side_by_side
-from ganlab.render import rasterise, to_chw
+from ui.render import rasterise, to_chw
 from ui import controls, exports, state, views
 from ui.live_plot import encode, live_plot
 from ui.runner import Runner, session_runner

@@ -1,4 +1,4 @@
-"""ganlab.probe (what the live views show) and ganlab.render (exports without a browser)."""
+"""ganlab.probe (what the live views show) and ui.render (exports without a browser)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import torch
 
 from ganlab import probe
 from ganlab.config import Config
-from ganlab.render import BACKGROUND_RGB, FAKE_RGB, REAL_RGB, colormap, rasterise, to_chw
+from ui.render import BACKGROUND_RGB, FAKE_RGB, REAL_RGB, colormap, rasterise, to_chw
 from ganlab.trainer import Trainer
 
 

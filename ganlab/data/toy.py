@@ -208,18 +208,28 @@ def load_points_file(path: str | Path) -> np.ndarray:
                             "save it with numpy.save of a float array of shape (N, 2) or (N, 3)") from None
     else:
         arr = _parse_csv(p)
+    return check_points(arr, f"points file {p.name!r}")
+
+
+def check_points(arr: np.ndarray, what: str = "your points") -> np.ndarray:
+    """The checks of a points file on an array -> float32 (N, D), D in {2, 3}.
+
+    what: how messages name the points (e.g. "points file 'a.csv'"). DataError if
+    the values are not numbers, the shape is not (N, 2|3), a value is NaN / inf, or
+    N is outside MIN_FILE_POINTS..MAX_FILE_POINTS.
+    """
     if arr.dtype.kind not in "fiu":
-        raise DataError(f"points file {p.name!r} holds {arr.dtype} values; it must hold numbers")
+        raise DataError(f"{what} holds {arr.dtype} values; it must hold numbers")
     if arr.ndim != 2 or arr.shape[1] not in (2, 3):
-        raise DataError(f"points file {p.name!r} has shape {tuple(arr.shape)}; it needs 2 or 3 columns "
+        raise DataError(f"{what} has shape {tuple(arr.shape)}; it needs 2 or 3 columns "
                         "(x, y[, z]), one point per row")
     bad = ~np.isfinite(arr).all(axis=1)
     if bad.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
-        raise DataError(f"points file {p.name!r} has {int(bad.sum())} rows with NaN or infinite values "
+        raise DataError(f"{what} has {int(bad.sum())} rows with NaN or infinite values "
                         f"(data rows {rows}...); remove or fix them")
     if not MIN_FILE_POINTS <= arr.shape[0] <= MAX_FILE_POINTS:
-        raise DataError(f"points file {p.name!r} has {arr.shape[0]} points; it needs between "
+        raise DataError(f"{what} has {arr.shape[0]} points; it needs between "
                         f"{MIN_FILE_POINTS} and {MAX_FILE_POINTS:,}")
     return arr.astype(np.float32)
 
@@ -256,7 +266,10 @@ def _numeric(cells: list[str]) -> bool:
 def points_file(opts: DataOptions) -> Dataset:
     if not opts.path:
         raise DataError("data set 'points_file' needs a file: set data_path to a .csv or .npy of points")
-    x = torch.from_numpy(load_points_file(opts.path))
-    ds = _shape("points_file", x)
-    ds.info.name = "points_file"
-    return ds
+    return points_dataset(load_points_file(opts.path))
+
+
+def points_dataset(points: np.ndarray) -> Dataset:
+    """The `points_file` data set of an in-memory (N, 2|3) array (checked by `check_points`),
+    e.g. points a user drew: pass it to `Trainer(cfg, dataset=...)`."""
+    return _shape("points_file", torch.from_numpy(check_points(np.asarray(points))))
