@@ -21,34 +21,111 @@ ACTIVATIONS = ("relu", "leaky_relu")
 LATENT_DISTS = ("normal", "uniform")
 DEVICES = ("cpu", "auto", "cuda", "mps")
 LR_SCHEDULES = ("constant", "linear", "cosine")
-# Fields that may change between steps of a live run; the rest need a reset.
-LIVE_FIELDS = frozenset({
-    "loss", "clip_value", "gp_weight", "label_smoothing", "d_l2", "d_l2_adaptive",
-    "d_r1", "d_r1_every",
-    "batch_size", "d_steps", "g_steps", "d_opt", "d_lr", "d_beta1", "d_beta2", "d_momentum",
-    "g_opt", "g_lr", "g_beta1", "g_beta2", "g_momentum", "ema", "lr_schedule", "steps", "eval_every",
-    "eval_samples", "log_every", "minutes", "progress_every", "amp", "d_drift",
-})
-# Live changes that make sense for a progressive run (architecture and loss are fixed).
-PROGRESSIVE_LIVE_FIELDS = frozenset({
-    "batch_size", "d_lr", "g_lr", "d_beta1", "d_beta2", "g_beta1", "g_beta2", "ema", "gp_weight",
-    "steps", "eval_every", "eval_samples", "log_every", "minutes", "progress_every", "d_drift",
-}) & LIVE_FIELDS
-# Fields every side-by-side run of one batch must share: they fix the tensors' shapes,
-# the data, or which optimizer formula runs.
-SHARED_FIELDS = ("data", "data_path", "data_size", "image_size", "channels", "seed", "model",
-                 "g_layers", "g_width", "d_layers", "d_width", "activation", "leaky_slope",
-                 "d_dropout", "pack", "batch_size", "n_fixed", "d_opt", "g_opt", "amp", "device")
-# Fields that may differ per side-by-side run, each trained as Trainer trains it.
-PER_RUN_FIELDS = ("latent_dim", "latent_dist", "loss", "clip_value", "gp_weight", "label_smoothing",
-                  "d_l2", "d_l2_adaptive", "d_steps", "g_steps", "d_lr", "d_beta1", "d_beta2",
-                  "d_momentum", "g_lr", "g_beta1", "g_beta2", "g_momentum", "lr_schedule", "ema",
-                  "steps", "minutes", "log_every", "eval_every", "eval_samples", "progress_every", "d_drift")
+AMP_MODES = ("off", "bf16")
+GROUPS = ("data", "model", "loss", "optimisation", "run")
+# Registries a field's choices may name; resolved when asked (they import models and losses).
+REGISTRIES = ("data", "model", "loss", "optimizer")
+
+
+@dataclass(frozen=True)
+class Widget:
+    """How a page's widget offers a field when that is narrower than the valid range.
+
+    lo, hi: the widget's limits (a link asking for more is refused by the page);
+    step: the +/- increment; fmt: printf format of a float widget (None: "%g").
+    """
+
+    lo: float
+    hi: float
+    step: float | None = None
+    fmt: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Everything known about one Config field besides its type and default.
+
+    group: one of GROUPS. label / help: the widget's words. lo, hi: the valid range
+    (None = unbounded), each end closed unless lo_open / hi_open; `why` replaces the
+    generic "out of range" wording. choices: the valid values, or the name of a
+    registry in REGISTRIES (resolved lazily by `options`). live: may change between
+    steps of a running Trainer; progressive_live: also of a progressive run.
+    per_run / shared: side-by-side runs may differ in it / must agree on it (a field
+    with neither is not batched: runs that set it train one after the other).
+    vary_label: how the latent lab names it when runs differ in it ("" = it cannot).
+    widget: a page's default widget limits when narrower than lo..hi.
+    """
+
+    group: str
+    label: str
+    help: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    why: str = ""
+    choices: tuple[str, ...] | str = ()
+    live: bool = False
+    progressive_live: bool = False
+    per_run: bool = False
+    shared: bool = False
+    vary_label: str = ""
+    widget: Widget | None = None
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValueError(f"group {self.group!r} is not one of {GROUPS}")
+        if self.per_run and self.shared:
+            raise ValueError("a field is per_run or shared, not both")
+        if self.progressive_live and not self.live:
+            raise ValueError("progressive_live implies live")
+        if isinstance(self.choices, str) and self.choices not in REGISTRIES:
+            raise ValueError(f"choices {self.choices!r} names no registry in {REGISTRIES}")
+
+    def options(self) -> tuple[str, ...]:
+        """The valid values of a choice field (registry names in registration order); () if free."""
+        if isinstance(self.choices, str):
+            return tuple(registry(self.choices).names())
+        return self.choices
+
+    def range_text(self) -> str:
+        """The valid range as an interval, e.g. "[0, 1)"."""
+        lb, rb = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
+        return f"{lb}{self.lo}, {self.hi}{rb}"
+
+
+def registry(name: str) -> Any:
+    """The registry behind a `FieldSpec.choices` name. Imported here, not at module
+    level: the registries' modules import models and losses, which import this one."""
+    if name == "data":
+        from ganlab.data import DATASETS
+        return DATASETS
+    if name == "model":
+        from ganlab.models import MODELS
+        return MODELS
+    if name == "loss":
+        from ganlab.losses import LOSSES
+        return LOSSES
+    if name == "optimizer":
+        from ganlab.optim import OPTIMIZERS
+        return OPTIMIZERS
+    raise ValueError(f"no registry {name!r}; choose one of {', '.join(REGISTRIES)}")
+
+
+def _f(default: Any, group: str, label: str, help: str = "", **facts: Any) -> Any:
+    """A dataclass field whose metadata["spec"] is its FieldSpec."""
+    return dataclasses.field(default=default, metadata={"spec": FieldSpec(group, label, help, **facts)})
+
+
+_LR_WHY = "a learning rate must be in (0, 10], typically 1e-4 .. 1e-2"
+_BIG = 10**9
+# Optimizer hyperparameters: Adam's betas, or RMSprop's alpha (beta2) and momentum.
+_BETA = {"lo": 0.0, "hi": 1.0, "hi_open": True, "live": True, "per_run": True}
 
 
 @dataclass(frozen=True)
 class OptimizerSettings:
-    """One network's optimizer: its registry name and hyperparameters (beta2 is RMSprop's alpha)."""
+    """One network's optimizer: registry name, learning rate, betas, momentum (see ganlab.optim)."""
 
     name: str
     lr: float
@@ -58,70 +135,135 @@ class OptimizerSettings:
 
     @property
     def hyper(self) -> tuple[float, float, float, float]:
-        """(lr, beta1, beta2, momentum), the argument order of `ganlab.optim.build_optimizer`."""
+        """(lr, beta1, beta2, momentum): the argument order of `ganlab.optim.build_optimizer`."""
         return self.lr, self.beta1, self.beta2, self.momentum
 
 
 @dataclass
 class Config:
-    """Every setting of a run. Groups: data, model, loss, optimisation, run."""
+    """Every setting of a run. Groups: data, model, loss, optimisation, run.
+
+    Each field's facts (range, live, per-run, label, help) are its FieldSpec in
+    `FIELD_SPECS`; `validate` checks the ranges and choices declared there.
+    """
 
     # data
-    data: str = "ring8"
-    data_path: str = ""        # user file / folder for points_file / image_folder
-    data_size: int = 0         # points drawn for synthetic sets; 0 = the set's default
-    image_size: int = 0        # image side in pixels; 0 = native
-    channels: int = 0          # 1 grey / 3 RGB for image sets; 0 = native
+    data: str = _f("ring8", "data", "Data set", "toy sets of the engine, or your own points",
+                   choices="data", shared=True)
+    data_path: str = _f("", "data", "Data file or folder", "user file / folder for points_file / image_folder",
+                        shared=True)
+    data_size: int = _f(0, "data", "points drawn (0 = default)",
+                        "points drawn for synthetic sets; 0 = the set's default",
+                        lo=0, hi=_BIG, shared=True, widget=Widget(0, 200_000))
+    image_size: int = _f(0, "data", "image side (0 = native)", "image side in pixels; 0 = native",
+                         lo=0, hi=_BIG, shared=True)
+    channels: int = _f(0, "data", "channels (0 = native)", "1 grey / 3 RGB for image sets; 0 = native",
+                       lo=0, hi=_BIG, shared=True)
     # model
-    model: str = "mlp"
-    latent_dim: int = 2
-    latent_dist: str = "normal"  # normal: N(0, I); uniform: U(-1, 1)
-    g_layers: int = 3           # hidden layers
-    g_width: int = 128          # hidden units (MLP) / base channels (conv models)
-    d_layers: int = 3
-    d_width: int = 128
-    activation: str = "relu"    # hidden activation: relu | leaky_relu
-    leaky_slope: float = 0.2
-    d_dropout: float = 0.0      # dropout after each hidden layer of D
-    pack: int = 1               # PacGAN: D judges `pack` samples jointly (1 = off)
-    d_mbstd: int = 0            # minibatch-std feature in D over groups of this size (0 = off)
+    model: str = _f("mlp", "model", "Model", choices="model", shared=True)
+    latent_dim: int = _f(2, "model", "Latent dimension", "size of G's input noise", lo=1, hi=512,
+                         per_run=True, vary_label="latent dimension")
+    latent_dist: str = _f("normal", "model", "Latent distribution", "normal: N(0, I); uniform: U(-1, 1)",
+                          choices=LATENT_DISTS, per_run=True)
+    g_layers: int = _f(3, "model", "G hidden layers", lo=0, hi=16, shared=True, widget=Widget(0, 8))
+    g_width: int = _f(128, "model", "G width", "hidden units (MLP) / base channels (conv models)",
+                      lo=1, hi=8192, shared=True, widget=Widget(1, 1024, 16))
+    d_layers: int = _f(3, "model", "D hidden layers", lo=0, hi=16, shared=True, widget=Widget(0, 8))
+    d_width: int = _f(128, "model", "D width", "hidden units (MLP) / base channels (conv models)",
+                      lo=1, hi=8192, shared=True, widget=Widget(1, 1024, 16))
+    activation: str = _f("relu", "model", "Activation", "hidden activation", choices=ACTIVATIONS, shared=True)
+    leaky_slope: float = _f(0.2, "model", "leaky slope", "negative slope of leaky_relu",
+                            lo=0.0, hi=1.0, hi_open=True, shared=True, widget=Widget(0.0, 0.99))
+    d_dropout: float = _f(0.0, "model", "D dropout", "dropout after each hidden layer of D",
+                          lo=0.0, hi=1.0, hi_open=True, shared=True, widget=Widget(0.0, 0.9, 0.05, "%.2f"))
+    pack: int = _f(1, "model", "PacGAN pack", "D judges this many samples jointly (fights mode collapse)",
+                   lo=1, hi=16, shared=True, vary_label="PacGAN pack", widget=Widget(1, 8))
+    d_mbstd: int = _f(0, "model", "D minibatch-std group (0 = off)",
+                      "D sees how varied each group of samples is (fights mode collapse); "
+                      "must divide the batch size", lo=0, hi=256, widget=Widget(0, 256, 8))
     # loss and regularisers
-    loss: str = "ns"
-    clip_value: float = 0.01    # weight clipping range of wgan
-    gp_weight: float = 10.0     # gradient-penalty weight of wgan-gp
-    label_smoothing: float = 0.0  # one-sided: real target 1 - s
-    d_l2: float = 0.0           # L2 penalty on D's weights (sum of squares * d_l2)
-    d_l2_adaptive: bool = False  # scale d_l2 by how far D is ahead (see trainer)
-    d_r1: float = 0.0           # R1 penalty weight: d_r1 / 2 * E ||grad_x D(real)||^2 (0 = off)
-    d_r1_every: int = 1         # lazy R1: apply every this many iterations, scaled up to match
-    d_drift: float = 0.0        # drift penalty d_drift * E[D(real)^2] (Karras et al. 2018: 1e-3)
+    loss: str = _f("ns", "loss", "Loss", "see the engine's losses", choices="loss", live=True, per_run=True,
+                   vary_label="loss")
+    clip_value: float = _f(0.01, "loss", "Weight clip (wgan)", "weight clipping range of wgan",
+                           lo=0.0, hi=100.0, lo_open=True, live=True, per_run=True,
+                           widget=Widget(0.001, 1.0, 0.01, "%g"))
+    gp_weight: float = _f(10.0, "loss", "Gradient penalty weight (wgan-gp)", "gradient-penalty weight of wgan-gp",
+                          lo=0.0, hi=1e4, live=True, progressive_live=True, per_run=True,
+                          widget=Widget(0.0, 100.0, 1.0, "%g"))
+    label_smoothing: float = _f(0.0, "loss", "Label smoothing (one-sided)",
+                                "real target 1 - s; losses with targets only",
+                                lo=0.0, hi=0.5, hi_open=True, live=True, per_run=True,
+                                widget=Widget(0.0, 0.45, 0.05, "%.2f"))
+    d_l2: float = _f(0.0, "loss", "D L2 penalty", "L2 penalty on D's weights (sum of squares * d_l2)",
+                     lo=0.0, hi=100.0, live=True, per_run=True, widget=Widget(0.0, 10.0, 1e-3, "%g"))
+    d_l2_adaptive: bool = _f(False, "loss", "adaptive L2", "scale d_l2 by how far D is ahead (see trainer)",
+                             live=True, per_run=True)
+    d_r1: float = _f(0.0, "loss", "D R1 penalty (0 = off)",
+                     "d_r1 / 2 * |grad D|^2 at real points: keeps D flat on the data, "
+                     "so training settles (Mescheder et al. 2018)",
+                     lo=0.0, hi=1000.0, live=True, widget=Widget(0.0, 100.0, 0.1, "%g"))
+    d_r1_every: int = _f(1, "loss", "R1 every (steps)", "lazy R1: applied every this many steps, weighted up to match",
+                         lo=1, hi=1000, live=True, widget=Widget(1, 64))
+    d_drift: float = _f(0.0, "loss", "Drift penalty (0 = off)",
+                        "drift penalty eps * E[D(real)^2] keeping a WGAN critic's output near 0 "
+                        "(Karras et al. 2018); the pgan preset sets 1e-3",
+                        lo=0.0, hi=1.0, hi_open=True, live=True, progressive_live=True, per_run=True)
     # optimisation
-    batch_size: int = 256
-    d_steps: int = 1            # D updates per iteration
-    g_steps: int = 1            # G updates per iteration
-    d_opt: str = "adam"
-    d_lr: float = 1e-3
-    d_beta1: float = 0.5        # adam beta1
-    d_beta2: float = 0.999      # adam beta2 / rmsprop alpha
-    d_momentum: float = 0.0     # sgd / rmsprop momentum
-    g_opt: str = "adam"
-    g_lr: float = 1e-3
-    g_beta1: float = 0.5
-    g_beta2: float = 0.999
-    g_momentum: float = 0.0
-    lr_schedule: str = "constant"  # constant | linear | cosine: both lrs decay to 1% at `steps`
-    ema: float = 0.0            # decay of the EMA copy of G; 0 = off
-    amp: str = "off"            # off | bf16 (autocast on GPU)
+    batch_size: int = _f(256, "optimisation", "Batch size", lo=2, hi=1 << 16, live=True, progressive_live=True,
+                         shared=True, widget=Widget(2, 4096, 32))
+    d_steps: int = _f(1, "optimisation", "D steps per iteration", "D updates per iteration", lo=1, hi=100,
+                      live=True, per_run=True, vary_label="D steps per iteration", widget=Widget(1, 10))
+    g_steps: int = _f(1, "optimisation", "G steps per iteration", "G updates per iteration", lo=1, hi=100,
+                      live=True, per_run=True, widget=Widget(1, 10))
+    d_opt: str = _f("adam", "optimisation", "D optimizer", choices="optimizer", live=True, shared=True)
+    d_lr: float = _f(1e-3, "optimisation", "D learning rate", lo=0.0, hi=10.0, lo_open=True, why=_LR_WHY,
+                     live=True, progressive_live=True, per_run=True, vary_label="learning rate (D and G)",
+                     widget=Widget(1e-6, 1.0, 1e-4, "%g"))
+    d_beta1: float = _f(0.5, "optimisation", "Adam beta1 (D)", "adam beta1", progressive_live=True,
+                        widget=Widget(0.0, 0.99, 0.05, "%.2f"), **_BETA)
+    d_beta2: float = _f(0.999, "optimisation", "beta2 (D)", "adam beta2 / rmsprop alpha", progressive_live=True,
+                        widget=Widget(0.0, 0.9999), **_BETA)
+    d_momentum: float = _f(0.0, "optimisation", "momentum (D)", "sgd / rmsprop momentum",
+                           widget=Widget(0.0, 0.99), **_BETA)
+    g_opt: str = _f("adam", "optimisation", "G optimizer", choices="optimizer", live=True, shared=True)
+    g_lr: float = _f(1e-3, "optimisation", "G learning rate", lo=0.0, hi=10.0, lo_open=True, why=_LR_WHY,
+                     live=True, progressive_live=True, per_run=True, widget=Widget(1e-6, 1.0, 1e-4, "%g"))
+    g_beta1: float = _f(0.5, "optimisation", "Adam beta1 (G)", "adam beta1", progressive_live=True,
+                        widget=Widget(0.0, 0.99, 0.05, "%.2f"), **_BETA)
+    g_beta2: float = _f(0.999, "optimisation", "beta2 (G)", "adam beta2 / rmsprop alpha", progressive_live=True,
+                        widget=Widget(0.0, 0.9999), **_BETA)
+    g_momentum: float = _f(0.0, "optimisation", "momentum (G)", "sgd / rmsprop momentum",
+                           widget=Widget(0.0, 0.99), **_BETA)
+    lr_schedule: str = _f("constant", "optimisation", "Learning-rate schedule",
+                          "linear / cosine: both learning rates decay to 1% at the run length",
+                          choices=LR_SCHEDULES, live=True, per_run=True)
+    ema: float = _f(0.0, "optimisation", "EMA of G (0 = off)",
+                    "metrics use the averaged G when on; the view shows G itself",
+                    lo=0.0, hi=1.0, hi_open=True, live=True, progressive_live=True, per_run=True,
+                    widget=Widget(0.0, 0.9999, 0.001, "%g"))
+    amp: str = _f("off", "optimisation", "Mixed precision", "off | bf16 (autocast on GPU)", choices=AMP_MODES,
+                  live=True, shared=True)
     # run
-    steps: int = 5000           # iterations (each: d_steps D updates, g_steps G updates)
-    minutes: float = 0.0        # wall-clock budget; 0 = use `steps`
-    seed: int = 0
-    device: str = "cpu"         # cpu | auto | cuda | mps
-    n_fixed: int = 1000         # size of the fixed noise batch behind progress views
-    log_every: int = 50         # iterations between loss rows in the history
-    eval_every: int = 500       # iterations between metric rows (0 = never)
-    eval_samples: int = 2500    # samples per metric evaluation
-    progress_every: int = 0     # iterations between saved progress images (0 = never)
+    steps: int = _f(5000, "run", "Run length (steps, for the schedule)",
+                    "training goes on after it; a decaying schedule ends here at 1%", lo=0, hi=_BIG,
+                    live=True, progressive_live=True, per_run=True, widget=Widget(1, 10**7, 500))
+    minutes: float = _f(0.0, "run", "Time budget (minutes, 0 = use steps)", "wall-clock budget; 0 = use `steps`",
+                        lo=0.0, hi=1e6, live=True, progressive_live=True, per_run=True)
+    seed: int = _f(0, "run", "Seed", shared=True, widget=Widget(0, 2**31 - 1))
+    device: str = _f("cpu", "run", "Device", "cpu | auto | cuda | mps", choices=DEVICES, shared=True)
+    n_fixed: int = _f(1000, "run", "fixed noise batch", "size of the fixed noise batch behind progress views",
+                      lo=1, hi=100_000, shared=True, widget=Widget(10, 5000))
+    log_every: int = _f(50, "run", "Losses every (steps)", "iterations between loss rows in the history",
+                        lo=1, hi=_BIG, live=True, progressive_live=True, per_run=True, widget=Widget(1, 10_000, 5))
+    eval_every: int = _f(500, "run", "Metrics every (steps, 0 = never)", "iterations between metric rows",
+                         lo=0, hi=_BIG, live=True, progressive_live=True, per_run=True,
+                         widget=Widget(0, 100_000, 50))
+    eval_samples: int = _f(2500, "run", "Samples per metric evaluation", "samples per metric evaluation",
+                           lo=10, hi=1_000_000, live=True, progressive_live=True, per_run=True,
+                           widget=Widget(100, 20_000))
+    progress_every: int = _f(0, "run", "Progress images every (steps, 0 = never)",
+                             "iterations between saved progress images", lo=0, hi=_BIG,
+                             live=True, progressive_live=True, per_run=True)
 
     # --- serialisation -------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -172,82 +314,72 @@ class Config:
         base = (other or Config()).to_dict()
         return {k: v for k, v in self.to_dict().items() if base[k] != v}
 
-    def optimizer_settings(self, net: str) -> OptimizerSettings:
-        """The optimizer of network "d" (discriminator) or "g" (generator)."""
-        if net == "d":
-            return OptimizerSettings(self.d_opt, self.d_lr, self.d_beta1, self.d_beta2, self.d_momentum)
-        if net == "g":
-            return OptimizerSettings(self.g_opt, self.g_lr, self.g_beta1, self.g_beta2, self.g_momentum)
-        raise ValueError(f"net must be 'd' or 'g', got {net!r}")
-
     def data_options(self) -> DataOptions:
         return DataOptions(name=self.data, path=self.data_path, size=self.data_size,
                            image_size=self.image_size, channels=self.channels, seed=self.seed)
 
+    # --- derived views -------------------------------------------------
+    def optimizer_settings(self, net: str) -> OptimizerSettings:
+        """The optimizer of network "d" or "g" (ValueError for another name)."""
+        if net not in ("d", "g"):
+            raise ValueError(f"net must be 'd' or 'g', got {net!r}")
+        return OptimizerSettings(*(getattr(self, f"{net}_{k}") for k in ("opt", "lr", "beta1", "beta2",
+                                                                        "momentum")))
+
     # --- validation ----------------------------------------------------
     def validate(self) -> "Config":
-        """Raise ConfigError for any impossible value; returns self."""
-        from ganlab.data import DATASETS
-        from ganlab.losses import LOSSES
-        from ganlab.models import MODELS
-        from ganlab.optim import OPTIMIZERS
+        """Raise ConfigError for any impossible value; returns self.
 
-        DATASETS.get(self.data)
-        MODELS.get(self.model)
-        loss = LOSSES.get(self.loss)
-        OPTIMIZERS.get(self.d_opt)
-        OPTIMIZERS.get(self.g_opt)
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("latent_dist", self.latent_dist, LATENT_DISTS)
-        _choice("device", self.device, DEVICES)
-        _choice("amp", self.amp, ("off", "bf16"))
-        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _range("latent_dim", self.latent_dim, 1, 512)
-        for name in ("g_layers", "d_layers"):
-            _range(name, getattr(self, name), 0, 16)
-        for name in ("g_width", "d_width"):
-            _range(name, getattr(self, name), 1, 8192)
-        _range("batch_size", self.batch_size, 2, 1 << 16)
-        _range("d_steps", self.d_steps, 1, 100)
-        _range("g_steps", self.g_steps, 1, 100)
-        _range("pack", self.pack, 1, 16)
-        _range("d_mbstd", self.d_mbstd, 0, 256)
+        Each field is checked against its FieldSpec (choices, range); then the
+        checks that involve several fields.
+        """
+        if self.log_every == 0:  # said plainly: 0 would mean "never log", which the history needs
+            raise ConfigError("log_every must be at least 1")
+        for name, spec in FIELD_SPECS.items():
+            check_value(name, getattr(self, name), spec)
         if self.d_mbstd and self.batch_size % self.d_mbstd:
             raise ConfigError(f"batch_size {self.batch_size} is not a multiple of d_mbstd "
                               f"{self.d_mbstd}; use a group size that divides the batch")
         if self.batch_size % self.pack:
             raise ConfigError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}; "
                               f"use batch_size {self.batch_size - self.batch_size % self.pack or self.pack}")
-        for name in ("d_lr", "g_lr"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and 0 < v <= 10):
-                raise ConfigError(f"{name} = {v} is impossible; a learning rate must be in (0, 10], "
-                                  "typically 1e-4 .. 1e-2")
-        for name in ("d_beta1", "d_beta2", "g_beta1", "g_beta2", "d_momentum", "g_momentum"):
-            _frange(name, getattr(self, name), 0.0, 1.0, hi_open=True)
-        _frange("d_dropout", self.d_dropout, 0.0, 1.0, hi_open=True)
-        _frange("label_smoothing", self.label_smoothing, 0.0, 0.5, hi_open=True)
-        if self.label_smoothing > 0 and not loss.has_targets:
+        losses = registry("loss")
+        if self.label_smoothing > 0 and not losses.get(self.loss).has_targets:
             raise ConfigError(f"label_smoothing applies to losses with real/fake targets "
-                              f"({', '.join(n for n in LOSSES if LOSSES.get(n).has_targets)}); "
+                              f"({', '.join(n for n in losses if losses.get(n).has_targets)}); "
                               f"loss {self.loss!r} has none: set label_smoothing=0")
-        _frange("ema", self.ema, 0.0, 1.0, hi_open=True)
-        _frange("leaky_slope", self.leaky_slope, 0.0, 1.0, hi_open=True)
-        _frange("clip_value", self.clip_value, 0.0, 100.0, lo_open=True)
-        _frange("gp_weight", self.gp_weight, 0.0, 1e4)
-        _frange("d_l2", self.d_l2, 0.0, 100.0)
-        _frange("d_r1", self.d_r1, 0.0, 1000.0)
-        _frange("d_drift", self.d_drift, 0.0, 1.0, hi_open=True)
-        _range("d_r1_every", self.d_r1_every, 1, 1000)
-        _frange("minutes", self.minutes, 0.0, 1e6)
-        _range("steps", self.steps, 0, 10**9)
-        _range("n_fixed", self.n_fixed, 1, 100_000)
-        _range("eval_samples", self.eval_samples, 10, 1_000_000)
-        for name in ("log_every", "eval_every", "progress_every", "data_size", "image_size", "channels"):
-            _range(name, getattr(self, name), 0, 10**9)
-        if self.log_every == 0:
-            raise ConfigError("log_every must be at least 1")
         return self
+
+
+FIELD_SPECS: dict[str, FieldSpec] = {f.name: f.metadata["spec"] for f in fields(Config)}
+# Derived views of FIELD_SPECS, for the trainers (live changes) and side-by-side runs.
+LIVE_FIELDS: frozenset[str] = frozenset(n for n, s in FIELD_SPECS.items() if s.live)
+PROGRESSIVE_LIVE_FIELDS: frozenset[str] = frozenset(n for n, s in FIELD_SPECS.items() if s.progressive_live)
+PER_RUN_FIELDS: tuple[str, ...] = tuple(n for n, s in FIELD_SPECS.items() if s.per_run)
+SHARED_FIELDS: tuple[str, ...] = tuple(n for n, s in FIELD_SPECS.items() if s.shared)
+
+
+def check_value(name: str, value: Any, spec: FieldSpec) -> None:
+    """ConfigError unless `value` is one of spec's choices and inside its range."""
+    if isinstance(spec.choices, str):
+        registry(spec.choices).get(value)  # its own message: unknown <kind> ..., did you mean
+    elif spec.choices and value not in spec.choices:
+        raise ConfigError(f"{name} = {value!r} is not valid; choose one of {', '.join(spec.choices)}")
+    if spec.lo is None and spec.hi is None or _inside(value, spec):
+        return
+    if spec.why:
+        raise ConfigError(f"{name} = {value} is impossible; {spec.why}")
+    if isinstance(value, int):  # integer ranges are closed
+        raise ConfigError(f"{name} = {value} is out of range; it must be between {spec.lo} and {spec.hi}")
+    raise ConfigError(f"{name} = {value} is out of range; it must be in {spec.range_text()}")
+
+
+def _inside(value: float, spec: FieldSpec) -> bool:
+    """math.isfinite(value) and lo <(=) value <(=) hi, an absent end unbounded."""
+    lo = -math.inf if spec.lo is None else spec.lo
+    hi = math.inf if spec.hi is None else spec.hi
+    return math.isfinite(value) and (value > lo if spec.lo_open else value >= lo) and \
+        (value < hi if spec.hi_open else value <= hi)
 
 
 def field_types() -> dict[str, type]:
@@ -304,22 +436,3 @@ def parse_assignments(items: list[str] | None) -> dict[str, str]:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         out[key.strip()] = value.strip()
     return out
-
-
-def _choice(name: str, value: str, valid: tuple[str, ...]) -> None:
-    if value not in valid:
-        raise ConfigError(f"{name} = {value!r} is not valid; choose one of {', '.join(valid)}")
-
-
-def _range(name: str, value: int, lo: int, hi: int) -> None:
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} = {value} is out of range; it must be between {lo} and {hi}")
-
-
-def _frange(name: str, value: float, lo: float, hi: float, *, lo_open: bool = False,
-            hi_open: bool = False) -> None:
-    ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and \
-        (value < hi if hi_open else value <= hi)
-    if not ok:
-        lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
-        raise ConfigError(f"{name} = {value} is out of range; it must be in {lb}{lo}, {hi}{rb}")

@@ -10,20 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ganlab.config import Config
+from ganlab.config import FIELD_SPECS, Config
 from ganlab.errors import ConfigError
 from ganlab.train.side_by_side import MAX_RUNS
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.registry import Registry
 
-# Settings a comparison may vary -> how the page names them. "lr" sets d_lr and g_lr.
-VARY_FIELDS: dict[str, str] = {
-    "latent_dim": "latent dimension",
-    "loss": "loss",
-    "d_steps": "D steps per iteration",
-    "lr": "learning rate (D and G)",
-    "pack": "PacGAN pack",
-}
+# Settings a comparison may vary (those with a FieldSpec.vary_label), in the order the
+# page lists them -> how the page names them. "lr" stands for d_lr and sets d_lr and g_lr.
+_VARY_ORDER = ("latent_dim", "loss", "d_steps", "d_lr", "pack")
+VARY_FIELDS: dict[str, str] = {("lr" if f == "d_lr" else f): FIELD_SPECS[f].vary_label for f in _VARY_ORDER}
+if set(_VARY_ORDER) != {n for n, s in FIELD_SPECS.items() if s.vary_label}:
+    raise RuntimeError("lab_presets._VARY_ORDER must list exactly the fields with a vary_label")
 
 
 @dataclass(frozen=True)

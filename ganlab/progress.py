@@ -1,4 +1,4 @@
-"""Progress grids of an image GAN during training, kept in the run directory.
+"""Image grids of an image GAN: progress grids kept in the run directory, class views.
 
 Every `every` steps (`Config.progress_every`) `ProgressGrids` writes
   progress/fixed_<step>.png    G on the first `n` latents of the run's fixed noise
@@ -7,7 +7,10 @@ Every `every` steps (`Config.progress_every`) `ProgressGrids` writes
                                made with class k, column j with latent j (the same
                                latents in every row, so a column keeps its style);
 and `write_gifs` turns the frames found in the folder into progress/fixed.gif
-(and classes.gif), so a resumed run's animation covers the whole run.
+(and classes.gif), so a resumed run's animation covers the whole run. The
+studio page shows the same grids live, and the class views of a conditional
+model: `class_row` (one class, seeded latents) and `interpolation` (one class,
+latent A -> latent B).
 
 Grids use the EMA generator when there is one, in eval mode and without
 gradients: drawing them changes no state and no random stream of the run, so a
@@ -24,7 +27,10 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from ganlab.errors import ConfigError
+from ganlab.latent import lerp, slerp
 from ganlab.runs import atomic_write
+from ganlab.train.base import seeded_latents
 from ganlab.imageio import make_grid, save_gif, save_png
 
 if TYPE_CHECKING:
@@ -47,14 +53,47 @@ def fixed_grid(trainer: "Trainer", n: int = 64) -> Tensor:
 
 
 def class_grid(trainer: "Trainer", per_class: int = 10) -> Tensor:
-    """Conditional G: K rows (classes) x per_class columns (fixed latents) -> uint8 (C, H', W')."""
+    """Conditional G: K rows (classes) x per_class columns (fixed latents) -> uint8 (C, H', W').
+
+    Row k is made with class k, column j with fixed latent j. ConfigError (a
+    ValueError) for an unconditional model.
+    """
+    check_class(trainer, 0)
     k = trainer.num_classes
-    if not k:
-        raise ValueError("class_grid needs a conditional model (num_classes > 0)")
     per_class = min(per_class, trainer.fixed_z.shape[0])
     z = trainer.fixed_z[:per_class].repeat(k, 1)
     y = torch.arange(k).repeat_interleave(per_class)
     return make_grid(generate_images(trainer, z, y), nrow=per_class)
+
+
+def check_class(trainer: "Trainer", label: int) -> None:
+    """ConfigError unless the model is conditional and has class `label`."""
+    if not trainer.num_classes:
+        raise ConfigError("class views need a conditional model (cgan or cdcgan)")
+    if not 0 <= label < trainer.num_classes:
+        raise ConfigError(f"class {label} is out of range: the model has classes 0..{trainer.num_classes - 1}")
+
+
+def class_row(trainer: "Trainer", label: int, n: int = 10, seed: int = 0) -> Tensor:
+    """n samples of one class from n seeded latents, in one row -> uint8 (C, H', W')."""
+    check_class(trainer, label)
+    z = seeded_latents(n, trainer.cfg.latent_dim, trainer.cfg.latent_dist, seed)
+    return make_grid(generate_images(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
+
+
+def interpolation(trainer: "Trainer", label: int, seed_a: int, seed_b: int, n: int = 10) -> Tensor:
+    """One row of n images from latent(seed_a) to latent(seed_b) for a fixed class -> uint8 (C, H', W').
+
+    Spherical interpolation for normal latents (a straight line would pass through
+    low-norm latents G rarely saw), linear for uniform ones. ConfigError if n < 2.
+    """
+    check_class(trainer, label)
+    if n < 2:
+        raise ConfigError("an interpolation needs at least 2 images")
+    cfg = trainer.cfg
+    a, b = (seeded_latents(1, cfg.latent_dim, cfg.latent_dist, s)[0] for s in (seed_a, seed_b))
+    z = (slerp if cfg.latent_dist == "normal" else lerp)(a, b, torch.linspace(0, 1, n))
+    return make_grid(generate_images(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
 
 
 class ProgressGrids:

@@ -8,27 +8,26 @@ from __future__ import annotations
 import time
 from functools import partial
 
-import numpy as np
 import streamlit as st
 
 from ganlab import probe
-from ganlab.config import LIVE_FIELDS
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
-from ui import controls, exports, state, views
+from ui import controls, exports, persist, state, views
+from ui.history import nearest_frame
+from ui.live import apply_settings
 from ui.live_plot import live_plot
 from ui.runner import Runner, redraw_period, session_runner
-from ui.sketch import stroke_points
-from ui.userpoints import build_trainer, read_upload
+from ui.userpoints import points_panel, toy_trainer
 
 st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="wide")
 
 GROUPS = controls.toy_controls()
+KEYS = [c.key for c in controls.all_controls(GROUPS).values()]
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
 CHART_SECONDS = 1.0
-SKETCH_BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]], dtype=np.float32)
 ss = st.session_state
 
 
@@ -45,7 +44,7 @@ if "pg.cfg" not in ss:
     ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
     controls.load(first, GROUPS)
 else:
-    controls.load(ss["pg.cfg"], GROUPS, missing_only=True)
+    persist.restore(KEYS)
 
 
 def load_preset() -> None:
@@ -54,16 +53,6 @@ def load_preset() -> None:
     ss["pg.base"] = resolve_config(data=keep_data, preset=name)
     controls.load(ss["pg.base"], GROUPS)
     ss["pg.restart"] = True
-
-
-def set_points(points: np.ndarray | None) -> None:
-    ss["pg.points"] = points
-    ss["pg.points_rev"] += 1
-
-
-def clear_drawing() -> None:
-    ss["pg.draw_token"] += 1
-    set_points(None)
 
 
 with st.sidebar:
@@ -80,6 +69,7 @@ with st.sidebar:
                 controls.draw(control)
     st.caption("The URL holds every setting and the seed: copy it to share this experiment.")
 
+persist.keep(KEYS)
 cfg = controls.read(GROUPS, ss["pg.base"])  # settings without a widget: the last preset / URL
 ss["pg.cfg"] = cfg
 
@@ -89,35 +79,13 @@ for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
 
 # --- your own points ---------------------------------------------------------------
 if cfg.data == "points_file":
-    source = st.radio("Your points", ["draw", "upload"], horizontal=True, key="pg.source")
-    if source == "upload":
-        upload = st.file_uploader("A CSV (x, y[, z] per row) or NPY array of shape (N, 2|3)",
-                                  type=["csv", "txt", "npy"], key="pg.upload")
-        if upload is not None and ss.get("pg.upload_id") != upload.file_id:
-            ss["pg.upload_id"], ss["pg.upload_error"] = upload.file_id, None
-            try:
-                set_points(read_upload(upload.name, upload.getvalue()))
-            except GanlabError as exc:
-                ss["pg.upload_error"] = str(exc)
-        if upload is not None and ss.get("pg.upload_error"):
-            st.error(ss["pg.upload_error"])
-    else:
-        drawn = ss.get("pg.points")
-        strokes = live_plot(views.sketch_view(SKETCH_BOX, drawn), key="pg.canvas", height=420,
-                            draw_token=ss["pg.draw_token"], meta={"view": "sketch"})
-        fresh = strokes and strokes.get("token") == ss["pg.draw_token"]  # not from before a clear
-        if fresh and strokes["strokes"] != ss.get("pg.strokes"):
-            ss["pg.strokes"] = strokes["strokes"]
-            set_points(stroke_points(strokes["strokes"], seed=cfg.seed))
-        st.button("Clear drawing", on_click=clear_drawing, key="pg.clear")
-    count = 0 if ss.get("pg.points") is None else len(ss["pg.points"])
-    st.caption(f"{count} points")
+    points_panel("pg.", cfg.seed)
 points = ss.get("pg.points") if cfg.data == "points_file" else None
 
 
 # --- the run: built once, then rebuilt or updated live as the settings change --------
 def build() -> Trainer:
-    trainer = build_trainer(cfg, points)
+    trainer = toy_trainer(cfg, points)
     ss["pg.built_rev"] = ss["pg.points_rev"]
     ss["pg.real"] = probe.real_points(trainer, 1000)
     return trainer
@@ -130,18 +98,10 @@ except GanlabError as exc:
     st.error(str(exc))
     st.stop()
 
-with runner.hold() as trainer:
-    running_cfg = trainer.cfg
-changes = {k: v for k, v in cfg.diff(running_cfg).items() if k != "data_path"}
 restart = ss.pop("pg.restart", False) or ss["pg.built_rev"] != ss["pg.points_rev"]
-try:
-    if restart or any(k not in LIVE_FIELDS for k in changes):
-        runner.reset(build())
-    elif changes:
-        with runner.hold() as trainer:
-            trainer.update(**changes)
-except GanlabError as exc:
-    st.error(f"{exc} (the run goes on with the previous settings)")
+applied = apply_settings(runner, cfg, build, reset=True, restart=restart, ignore=("data_path",))
+if applied.error:
+    st.error(applied.error)
 
 query = state.config_to_query(cfg)
 if points is not None and (encoded := state.encode_points(points)):
@@ -243,13 +203,9 @@ def live_view() -> None:
     ema = ss["pg.ema"] and cfg.ema > 0
     with runner.hold() as trainer:
         kind = probe.surface_kind(trainer.cfg.loss)
-        frames = runner.frames() if scrub < 100 else []
-        live = not frames
-        if live:
-            frame = probe.frame(trainer, ema=ema)
-        else:
-            target = scrub / 100 * frames[-1][0]
-            frame = min(frames, key=lambda f: abs(f[0] - target))[1]
+        past = nearest_frame(runner.frames() if scrub < 100 else [], scrub)
+        live = past is None
+        frame = probe.frame(trainer, ema=ema) if live else past[1]
         extras = {
             "manifold": probe.manifold(trainer, ema=ema) if show_manifold and live else None,
             "arrows": probe.g_gradients(trainer, frame.fake) if show_arrows and live else None,

@@ -8,21 +8,19 @@ run, shared charts per metric and the collapse detector's verdict in words.
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any, Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
 import streamlit as st
-import torch
 
 from ganlab import probe
 from ganlab.errors import GanlabError
-from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.train.side_by_side import SideBySide, side_by_side
-from ganlab.render import rasterise, to_chw
-from ui import controls, exports, state, views
-from ui.live_plot import encode, live_plot
+from ui import controls, exports, persist, state, views
+from ui.history import nearest_frame
+from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
 
 st.set_page_config(page_title="Latent lab", page_icon="🧬", layout="wide")
@@ -31,12 +29,6 @@ DEFAULT_PRESET = "latent-sweep"
 SPEEDS = (1, 2, 5, 10, 20, 50, "max")
 REDRAW_SECONDS = 0.2
 VARY_PARAM, VALUES_PARAM, LAB_PARAM = "vary", "values", "lab"
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
-# (history key, chart title); a chart appears when some run records the key.
-CHARTS = (("d_loss", "D loss"), ("g_loss", "G loss"), ("modes_captured", "modes captured"),
-          ("hq_pct", "% high quality"), ("max_mode_mass", "mass on the biggest mode"),
-          ("kl", "KL on a grid (nats)"), ("js", "JS on a grid (bits)"), ("w2", "2-Wasserstein to the data"),
-          ("local_dim", "local dimension"), ("eig1", "smallest covariance eigenvalue"))
 ss = st.session_state
 
 
@@ -49,6 +41,8 @@ def lab_groups() -> dict[str, list[controls.Control]]:
 
 
 GROUPS = lab_groups()
+CONTROL_KEYS = [c.key for c in controls.all_controls(GROUPS).values()]
+LAB_KEYS = ["lab.vary", "lab.values", "lab.preset"]  # widgets of the comparison itself
 
 
 def load_lab_preset(name: str) -> None:
@@ -80,9 +74,7 @@ if "lab.base" not in ss:
     ss["lab.url_problems"] = problems + url_problems
     ss["lab.preset"] = lab
 else:
-    controls.load(ss["lab.base"], GROUPS, missing_only=True)
-    for key in ("lab.vary", "lab.values", "lab.preset"):  # widgets forgotten on another page
-        ss.setdefault(key, ss[f"{key}.kept"])
+    persist.restore(CONTROL_KEYS + LAB_KEYS)
 
 
 def on_load_preset() -> None:
@@ -106,10 +98,9 @@ with st.sidebar:
             for control in group_controls:
                 controls.draw(control)
 
+persist.keep(CONTROL_KEYS + LAB_KEYS)
 base = controls.read(GROUPS)
 ss["lab.base"] = base
-for key in ("lab.vary", "lab.values", "lab.preset"):
-    ss[f"{key}.kept"] = ss[key]
 
 st.title("Latent lab")
 st.markdown("Several GANs train **side by side** on the same data from the same seed, differing "
@@ -183,43 +174,7 @@ else:
 ss["lab.shown_playing"] = runner.playing
 
 
-# --- figures (layout only: every number comes from the engine) ---------------------------------
-def comparison_charts(histories: Sequence[Sequence[dict]], names: Sequence[str],
-                      real: dict[str, float], marker: int | None) -> dict[str, Any]:
-    """One panel per metric, one line per run (same colour as its scatter title); the
-    data's own local dimension / smallest eigenvalue dashed; `marker` a dotted step."""
-    panels = [(key, title) for key, title in CHARTS if any(key in r for h in histories for r in h)]
-    cols_n = 3
-    rows_n = max(1, math.ceil(len(panels) / cols_n))
-    data: list[dict[str, Any]] = []
-    layout: dict[str, Any] = {"uirevision": "lab-charts", "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
-                              "legend": {"orientation": "h", "y": 1.06}, "annotations": [], "shapes": []}
-    for p, (key, title) in enumerate(panels):
-        ax = "" if p == 0 else str(p + 1)
-        r, c = divmod(p, cols_n)
-        x0, y1 = c / cols_n + 0.03, 1 - r / rows_n - 0.06
-        layout["xaxis" + ax] = {"domain": [x0, x0 + 1 / cols_n - 0.06], "anchor": "y" + ax}
-        layout["yaxis" + ax] = {"domain": [y1 - 1 / rows_n + 0.1, y1], "anchor": "x" + ax}
-        layout["annotations"].append({"text": title, "x": x0 + 0.5 / cols_n - 0.03, "y": y1 + 0.04,
-                                      "xref": "paper", "yref": "paper", "showarrow": False})
-        for i, (hist, name) in enumerate(zip(histories, names)):
-            pts = [(row["step"], row[key]) for row in hist if key in row and math.isfinite(row[key])]
-            if pts:
-                xy = np.array(pts, dtype=np.float64)
-                data.append({"type": "scatter", "mode": "lines", "name": name, "legendgroup": name,
-                             "showlegend": p == 0, "x": encode(xy[:, 0]), "y": encode(xy[:, 1]),
-                             "line": {"color": COLOURS[i % len(COLOURS)]}, "xaxis": "x" + ax, "yaxis": "y" + ax})
-        if key in ("local_dim", "eig1") and key in real:  # the data's own value, dashed
-            layout["shapes"].append({"type": "line", "xref": "x" + ax + " domain", "yref": "y" + ax,
-                                     "x0": 0, "x1": 1, "y0": real[key], "y1": real[key],
-                                     "line": {"color": "black", "dash": "dash", "width": 1}})
-        if marker is not None:  # the history scrubber's step
-            layout["shapes"].append({"type": "line", "xref": "x" + ax, "yref": "y" + ax + " domain",
-                                     "x0": marker, "x1": marker, "y0": 0, "y1": 1,
-                                     "line": {"color": "grey", "dash": "dot", "width": 1}})
-    return {"data": data, "layout": layout}
-
-
+# --- the live part ---------------------------------------------------------------------------------
 def verdict(diagnosis: Any, diverged: str | None, name: str) -> None:
     if diverged:
         st.error(f"**{name}** stopped: {diverged}")
@@ -231,19 +186,14 @@ def verdict(diagnosis: Any, diverged: str | None, name: str) -> None:
         st.info(f"**{name}**: {diagnosis.summary}")
 
 
-# --- the live part ---------------------------------------------------------------------------------
 @st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
     scrub = st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%",
                       key="lab.scrub", help="100% = live")
     real, box = ss["lab.real"], ss["lab.box"]
-    frames = runner.frames() if scrub < 100 else []
+    past = nearest_frame(runner.frames() if scrub < 100 else [], scrub)
     with runner.hold() as m:
-        if frames:
-            target = scrub / 100 * frames[-1][0]
-            step, fakes = min(frames, key=lambda f: abs(f[0] - target))
-        else:
-            step, fakes = m.step_count, capture(m)
+        step, fakes = past or (m.step_count, capture(m))
         histories = [list(h) for h in m.histories]
         verdicts, diverged, last = m.diagnoses(), list(m.diverged), [dict(x) for x in m.last]
         reference = m.reference()
@@ -252,7 +202,7 @@ def live_view() -> None:
         columns = st.columns(per_row)
         for i in range(start, min(start + per_row, len(labels))):
             with columns[i - start]:
-                st.markdown(f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span> **{labels[i]}**",
+                st.markdown(f"<span style='color:{views.run_colour(i)}'>■</span> **{labels[i]}**",
                             unsafe_allow_html=True)
                 revision = f"lab-{ss['lab.rev']}-{i}"
                 if box.shape[0] == 2:
@@ -261,21 +211,15 @@ def live_view() -> None:
                     fig = views.view_3d(box, real, fakes[i], uirevision=revision)
                 live_plot(fig, key=f"lab.view.{i}", height=340, meta={"step": step, "run": i})
                 verdict(verdicts[i], diverged[i], labels[i])
-    st.caption(f"step {step}{'' if not frames else ' (history)'} · {runner.steps_per_second:.0f} steps/s · "
+    st.caption(f"step {step}{'' if past is None else ' (history)'} · {runner.steps_per_second:.0f} steps/s · "
                + " · ".join(f"{n}: D {x['d_loss']:.3f} G {x['g_loss']:.3f}" for n, x in zip(labels, last)))
     if runner.error:
         st.error(runner.error)
-    live_plot(comparison_charts(histories, labels, reference, step if frames else None),
+    live_plot(views.comparison_charts(histories, labels, reference, None if past is None else step),
               key="lab.charts", height=560)
-    eig_keys = sorted(k for k in reference if k.startswith("eig"))
-    rows = [{"run": "real data", **{k: reference[k] for k in eig_keys}, "local_dim": reference["local_dim"]}]
-    for name, hist in zip(labels, histories):
-        scored = [r for r in hist if "js" in r]
-        if scored:
-            rows.append({"run": name, **{k: scored[-1].get(k) for k in eig_keys + ["local_dim"]}})
     st.markdown("**Covariance eigenvalues of the samples** (ascending) against the data's: a latent "
                 "space with fewer dimensions than the data leaves some near zero.")
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(views.eigenvalue_rows(histories, labels, reference), hide_index=True)
     if runner.playing != ss["lab.shown_playing"]:
         st.rerun()  # the runs paused themselves: refresh the buttons
 
@@ -286,34 +230,13 @@ live_view()
 # --- exports: the comparison as PNG / GIF / CSV ------------------------------------------------------
 # Made when clicked, in a server thread outside this script run: no st.session_state
 # in there, so what they need is bound here.
-real_points, view_box = ss["lab.real"], ss["lab.box"]
-
-
-def _tiles(fakes: Sequence[np.ndarray], step: int, size: int) -> torch.Tensor:
-    images = [to_chw(rasterise(view_box, real=real_points, fake=f, size=size, caption=f"{name} - step {step}"))
-              for f, name in zip(fakes, labels)]
-    return make_grid(torch.stack(images), nrow=min(len(images), 4), padding=4, pad_value=255)
-
-
-def _png() -> bytes:
-    with runner.hold() as m:
-        return grid_to_png_bytes(_tiles(capture(m), m.step_count, 360))
-
-
-def _gif() -> bytes:
-    frames = runner.frames()
-    pick = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), 60)).round().astype(int))
-    return gif_bytes([_tiles(frames[j][1], frames[j][0], 240) for j in pick], fps=8.0)
-
-
-def _csv() -> str:
-    with runner.hold() as m:
-        return exports.history_csv([{**row, "run": name} for name, h in zip(labels, m.histories) for row in h])
-
-
+view = (ss["lab.box"], ss["lab.real"])
 with st.expander("Export the comparison"):
     ex = st.columns(3)
-    ex[0].download_button("PNG of the runs", _png, "latent-lab.png", "image/png", key="lab.png")
-    ex[1].download_button("GIF of the runs", _gif, "latent-lab.gif", "image/gif", key="lab.gif")
-    ex[2].download_button("CSV of the metrics", _csv, "latent-lab.csv", "text/csv", key="lab.csv")
+    ex[0].download_button("PNG of the runs", partial(exports.comparison_png, runner, capture, *view, labels),
+                          "latent-lab.png", "image/png", key="lab.png")
+    ex[1].download_button("GIF of the runs", partial(exports.comparison_gif, runner, *view, labels),
+                          "latent-lab.gif", "image/gif", key="lab.gif")
+    ex[2].download_button("CSV of the metrics", partial(exports.comparison_csv, runner, labels),
+                          "latent-lab.csv", "text/csv", key="lab.csv")
     st.caption("3-D data is drawn in the PNG / GIF from its first two axes.")

@@ -12,7 +12,9 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from ganlab import studio
+from ganlab import runs
+from ganlab.metrics.images import histogram_samples
+from ganlab.progress import class_grid, class_row, interpolation
 from ganlab.data.images import available_splits
 from ganlab.errors import ConfigError, DataError
 from ganlab.train import Trainer
@@ -20,7 +22,7 @@ from tests import helpers
 from tests.helpers import wait_until
 from ui import exports
 from ui.runner import Runner, close_all, live_runner_threads
-from ui.studio import save_upload, to_image
+from ui.studio import save_upload, studio_config, to_image
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
 needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
@@ -131,9 +133,9 @@ def test_stop_saves_a_run_that_is_listed_opened_and_compared(tmp_path) -> None:
     reached = train(at, 10)
     button(at, "studio.stop").click().run()
     assert any("saved to" in s.value for s in at.success)
-    runs = studio.list_runs()
-    assert [r.steps for r in runs] == [reached] and runs[0].model == "mlp"
-    assert runs[0].path.parent == tmp_path / "runs"
+    saved = runs.list_runs()
+    assert [r.steps for r in saved] == [reached] and saved[0].model == "mlp"
+    assert saved[0].path.parent == tmp_path / "runs"
     # a fresh session opens it and continues from its step
     close_all()
     at2 = open_page()
@@ -242,24 +244,24 @@ def test_class_views_on_a_tiny_conditional_folder_run(tmp_path) -> None:
         (tmp_path / "pics" / cls).mkdir(parents=True)
         for i in range(4):
             (tmp_path / "pics" / cls / f"{i}.png").write_bytes(_png(colour + i))
-    cfg = studio.studio_config("image_folder", "cgan", {"data_path": str(tmp_path / "pics"),
+    cfg = studio_config("image_folder", "cgan", {"data_path": str(tmp_path / "pics"),
                                                          "batch_size": 4, "eval_every": 0})
     tr = Trainer(cfg)
     assert tr.num_classes == 2
-    row = studio.class_row(tr, 1, n=5, seed=3)
+    row = class_row(tr, 1, n=5, seed=3)
     assert row.dtype == torch.uint8 and row.shape[2] == 5 * 30 + 2  # 5 tiles of 28 px + padding
-    assert torch.equal(row, studio.class_row(tr, 1, n=5, seed=3))  # seeded: same picture
-    assert not torch.equal(row, studio.class_row(tr, 0, n=5, seed=3))  # the class matters
-    path = studio.interpolation(tr, 0, 1, 2, n=6)
-    ends = studio.class_row(tr, 0, n=1, seed=1)
+    assert torch.equal(row, class_row(tr, 1, n=5, seed=3))  # seeded: same picture
+    assert not torch.equal(row, class_row(tr, 0, n=5, seed=3))  # the class matters
+    path = interpolation(tr, 0, 1, 2, n=6)
+    ends = class_row(tr, 0, n=1, seed=1)
     assert torch.equal(path[:, :, :30 + 2][:, :, :30], ends[:, :, :30])  # starts at latent A
-    assert studio.classes_grid(tr, per_class=3).shape[1] == 2 * 30 + 2
+    assert class_grid(tr, per_class=3).shape[1] == 2 * 30 + 2
     with pytest.raises(ConfigError, match="out of range"):
-        studio.class_row(tr, 2)
+        class_row(tr, 2)
     plain = Trainer(cfg.replace(model="mlp"))
     with pytest.raises(ConfigError, match="conditional"):
-        studio.class_row(plain, 0)
-    assert studio.histogram_samples(tr) is None  # no classifier for a folder
+        class_row(plain, 0)
+    assert histogram_samples(tr) is None  # no classifier for a folder
 
 
 def test_list_runs_reads_folders_and_skips_the_rest(tmp_path) -> None:
@@ -267,23 +269,23 @@ def test_list_runs_reads_folders_and_skips_the_rest(tmp_path) -> None:
     (tmp_path / "pics").mkdir()
     for i in range(3):
         (tmp_path / "pics" / f"{i}.png").write_bytes(_png(30 * i))
-    cfg = studio.studio_config("image_folder", "mlp", {"data_path": str(tmp_path / "pics"),
+    cfg = studio_config("image_folder", "mlp", {"data_path": str(tmp_path / "pics"),
                                                         "batch_size": 2, "log_every": 1, "eval_every": 0})
     tr = Trainer(cfg)
     tr.step()
     tr.step()
-    first = studio.save_to_runs(tr, root=tmp_path / "runs")
-    second = studio.save_to_runs(tr, root=tmp_path / "runs")
+    first = runs.save_to_runs(tr, root=tmp_path / "runs")
+    second = runs.save_to_runs(tr, root=tmp_path / "runs")
     assert (first.name, second.name) == ("image_folder-mlp-1", "image_folder-mlp-2")
-    runs = studio.list_runs(tmp_path / "runs")
-    assert sorted(r.name for r in runs) == ["image_folder-mlp-1", "image_folder-mlp-2"]
-    assert runs[0].steps == 2 and runs[0].row()["d_loss"] == pytest.approx(tr.history[-1]["d_loss"])
-    assert studio.list_runs(tmp_path / "nowhere") == []
+    found = runs.list_runs(tmp_path / "runs")
+    assert sorted(r.name for r in found) == ["image_folder-mlp-1", "image_folder-mlp-2"]
+    assert found[0].steps == 2 and found[0].row()["d_loss"] == pytest.approx(tr.history[-1]["d_loss"])
+    assert runs.list_runs(tmp_path / "nowhere") == []
 
 
 def test_studio_config_rejects_toy_sets_and_unknown_models() -> None:
-    assert studio.studio_config("mnist", "cdcgan").eval_samples == 1000
+    assert studio_config("mnist", "cdcgan").eval_samples == 1000
     with pytest.raises(ConfigError, match="image sets"):
-        studio.studio_config("ring8", "mlp")
+        studio_config("ring8", "mlp")
     with pytest.raises(ConfigError, match="models"):
-        studio.studio_config("mnist", "pgan")
+        studio_config("mnist", "pgan")

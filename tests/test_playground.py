@@ -26,7 +26,7 @@ from tests.helpers import wait_until
 from ui import controls, exports, state
 from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads, redraw_period
 from ui.sketch import BLOB_POINTS, stroke_points
-from ui.userpoints import build_trainer, read_upload
+from ui.userpoints import read_upload, toy_trainer
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Gaussian_playground.py")
 
@@ -266,8 +266,8 @@ def test_uploads_are_checked_by_the_engine() -> None:
     with pytest.raises(DataError, match="points file 'e.csv' is empty"):
         read_upload("../../e.csv", b"")  # the name is reduced to its last part
     with pytest.raises(DataError, match="at least 10"):
-        build_trainer(Config(data="points_file"), good[:3])
-    t = build_trainer(Config(data="points_file", n_fixed=20, eval_every=0), good)
+        toy_trainer(Config(data="points_file"), good[:3])
+    t = toy_trainer(Config(data="points_file", n_fixed=20, eval_every=0), good)
     assert t.info.name == "points_file" and len(t.data) == 20
 
 
@@ -287,7 +287,7 @@ def test_exports() -> None:
     assert lines[0].split(",")[:2] == ["step", "time"] and "modes_captured" in lines[0]
     assert len(lines) == 1 + len(t.history)
     pts = np.random.default_rng(0).normal(size=(30, 2)).astype(np.float32)
-    user = build_trainer(Config(data="points_file", n_fixed=20, eval_every=0, g_width=8, d_width=8), pts)
+    user = toy_trainer(Config(data="points_file", n_fixed=20, eval_every=0, g_width=8, d_width=8), pts)
     blob = exports.checkpoint_zip(user, pts)
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         names = set(zf.namelist())

@@ -1,4 +1,4 @@
-"""ganlab.probe (what the live views show) and ganlab.render (exports without a browser)."""
+"""ganlab.probe (what the live views show) and ui.render (exports without a browser)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import torch
 
 from ganlab import probe
 from ganlab.config import Config
-from ganlab.render import BACKGROUND_RGB, FAKE_RGB, REAL_RGB, colormap, rasterise, to_chw
+from ui.render import BACKGROUND_RGB, FAKE_RGB, REAL_RGB, colormap, rasterise, to_chw
 from ganlab.train import Trainer
 
 
@@ -25,7 +25,7 @@ def params(t: Trainer) -> list[torch.Tensor]:
 @pytest.mark.parametrize("loss", ["ns", "ragan"])
 def test_probing_does_not_change_the_run(loss: str) -> None:
     # Dropout draws from the run's generator: a probe that ran D in train mode, or
-    # drew from trainer.rng, would make the probed run diverge from the other one.
+    # drew from trainer.gen, would make the probed run diverge from the other one.
     a, b = Trainer(small(loss=loss, d_dropout=0.3)), Trainer(small(loss=loss, d_dropout=0.3))
     for _ in range(3):
         a.step()
@@ -110,7 +110,7 @@ def test_gradient_arrows_point_downhill_for_g() -> None:
             t.D.eval()
             f = t.D(torch.tensor(pts))
             t.D.train()
-            return float(t.objective.g_loss(f, f))
+            return float(t.loss.g(f, f))
 
     step = 1e-3 / (np.abs(g).max() + 1e-12)
     assert g_loss(x + step * g) < g_loss(x) < g_loss(x - step * g)

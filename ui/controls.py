@@ -1,9 +1,12 @@
-"""Config fields as Streamlit widgets: one table says each field's widget and its limits.
+"""Config fields as Streamlit widgets: a page's table of controls, built from the Config metadata.
 
-The same table draws the sidebar, loads a Config into the widgets (presets, the
-URL), reads the widgets back into a Config, and checks URL values against the
-widgets' limits (a link cannot ask the server for a 10^6-point evaluation).
-Widgets live in `st.session_state["cfg.<field>"]`.
+Each control takes its label, help, choices and limits from the field's
+`ganlab.config.FieldSpec` (its `widget` limits when narrower than the valid
+range); a page's table lists which fields it shows, in which group, and may
+narrow a range or the choices. The same table draws the sidebar, loads a Config
+into the widgets (presets, the URL), reads the widgets back into a Config, and
+checks URL values against the widgets' limits (a link cannot ask the server for
+a 10^6-point evaluation). Widgets live in `st.session_state[<prefix><field>]`.
 """
 from __future__ import annotations
 
@@ -13,10 +16,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from ganlab.config import ACTIVATIONS, LATENT_DISTS, LR_SCHEDULES, Config
+from ganlab.config import FIELD_SPECS, Config, field_types
 from ganlab.data import DATASETS
-from ganlab.losses import LOSSES
-from ganlab.optim import OPTIMIZERS
 
 KEY_PREFIX = "cfg."
 
@@ -26,7 +27,7 @@ class Control:
     """One Config field's widget. kind: select | int | float | bool | hidden.
 
     hidden: no widget; the value comes from a preset or the URL (within lo..hi)
-    and is kept as it is.
+    and is kept as it is. prefix: the page's session-state key prefix.
     """
 
     field: str
@@ -39,10 +40,11 @@ class Control:
     fmt: str | None = None
     help: str = ""
     labels: Callable[[Any], str] | None = None
+    prefix: str = KEY_PREFIX
 
     @property
     def key(self) -> str:
-        return KEY_PREFIX + self.field
+        return self.prefix + self.field
 
     def check(self, value: Any) -> str | None:
         """None if the widget can show `value`, else why not."""
@@ -51,6 +53,27 @@ class Control:
         if self.lo is not None and value < self.lo or self.hi is not None and value > self.hi:
             return f"this page accepts {self.field} from {self.lo:g} to {self.hi:g}"
         return None
+
+
+def control(field: str, *, hidden: bool = False, prefix: str = KEY_PREFIX, **narrow: Any) -> Control:
+    """The control of one Config field from its FieldSpec; `narrow` overrides any Control
+    attribute (e.g. hi=64, options=(...), help="..."). KeyError for an unknown field."""
+    spec = FIELD_SPECS[field]
+    typ = field_types()[field]
+    options = spec.options()
+    if hidden:
+        kind = "hidden"
+    elif options:
+        kind = "select"
+    else:
+        kind = {bool: "bool", int: "int", float: "float"}[typ]
+    w = spec.widget
+    lo, hi = (w.lo, w.hi) if w else (spec.lo, spec.hi)
+    if typ is bool or options:
+        lo = hi = None
+    made = Control(field, spec.label, kind, options, lo, hi, w.step if w else None, w.fmt if w else None,
+                   spec.help, prefix=prefix)
+    return dataclasses.replace(made, **narrow)
 
 
 def point_sets() -> tuple[str, ...]:
@@ -64,73 +87,25 @@ def _data_label(name: str) -> str:
 
 def toy_controls() -> dict[str, list[Control]]:
     """The playground's settings, by sidebar group."""
-    opts = tuple(OPTIMIZERS.names())
+    def hide(f: str, **narrow: Any) -> Control:
+        return control(f, hidden=True, **narrow)
+
     return {
-        "Data": [
-            Control("data", "Data set", "select", point_sets(), labels=_data_label,
-                    help="toy sets of the engine, or your own points"),
-            Control("data_size", "points drawn (0 = default)", "hidden", lo=0, hi=200_000),
-        ],
-        "Model": [
-            Control("g_layers", "G hidden layers", "int", lo=0, hi=8),
-            Control("g_width", "G width", "int", lo=1, hi=1024, step=16),
-            Control("d_layers", "D hidden layers", "int", lo=0, hi=8),
-            Control("d_width", "D width", "int", lo=1, hi=1024, step=16),
-            Control("activation", "Activation", "select", ACTIVATIONS),
-            Control("latent_dim", "Latent dimension", "int", lo=1, hi=64),
-            Control("latent_dist", "Latent distribution", "select", LATENT_DISTS,
-                    help="normal: N(0, I); uniform: U(-1, 1)"),
-            Control("leaky_slope", "leaky slope", "hidden", lo=0.0, hi=0.99),
-        ],
+        "Data": [control("data", options=point_sets(), labels=_data_label), hide("data_size")],
+        "Model": [*map(control, ("g_layers", "g_width", "d_layers", "d_width", "activation")),
+                  control("latent_dim", hi=64), control("latent_dist"), hide("leaky_slope")],
         "Loss and regularisation": [
-            Control("loss", "Loss", "select", tuple(LOSSES.names()), help="see the engine's losses"),
-            Control("label_smoothing", "Label smoothing (one-sided)", "float", lo=0.0, hi=0.45,
-                    step=0.05, fmt="%.2f", help="real target 1 - s; losses with targets only"),
-            Control("d_dropout", "D dropout", "float", lo=0.0, hi=0.9, step=0.05, fmt="%.2f"),
-            Control("d_l2", "D L2 penalty", "float", lo=0.0, hi=10.0, step=1e-3, fmt="%g"),
-            Control("d_r1", "D R1 penalty (0 = off)", "float", lo=0.0, hi=100.0, step=0.1, fmt="%g",
-                    help="d_r1 / 2 * |grad D|^2 at real points: keeps D flat on the data, "
-                         "so training settles (Mescheder et al. 2018)"),
-            Control("d_r1_every", "R1 every (steps)", "int", lo=1, hi=64,
-                    help="lazy R1: applied every this many steps, weighted up to match"),
-            Control("pack", "PacGAN pack", "int", lo=1, hi=8,
-                    help="D judges this many samples jointly (fights mode collapse)"),
-            Control("d_mbstd", "D minibatch-std group (0 = off)", "int", lo=0, hi=256, step=8,
-                    help="D sees how varied each group of samples is (fights mode collapse); "
-                         "must divide the batch size"),
-            Control("gp_weight", "Gradient penalty weight (wgan-gp)", "float", lo=0.0, hi=100.0,
-                    step=1.0, fmt="%g"),
-            Control("clip_value", "Weight clip (wgan)", "float", lo=0.001, hi=1.0, step=0.01, fmt="%g"),
-            Control("d_l2_adaptive", "adaptive L2", "hidden"),
+            *map(control, ("loss", "label_smoothing", "d_dropout", "d_l2", "d_r1", "d_r1_every", "pack",
+                           "d_mbstd", "gp_weight", "clip_value")),
+            hide("d_l2_adaptive"),
         ],
         "Optimisation": [
-            Control("d_opt", "D optimizer", "select", opts),
-            Control("d_lr", "D learning rate", "float", lo=1e-6, hi=1.0, step=1e-4, fmt="%g"),
-            Control("g_opt", "G optimizer", "select", opts),
-            Control("g_lr", "G learning rate", "float", lo=1e-6, hi=1.0, step=1e-4, fmt="%g"),
-            Control("d_beta1", "Adam beta1 (D)", "float", lo=0.0, hi=0.99, step=0.05, fmt="%.2f"),
-            Control("g_beta1", "Adam beta1 (G)", "float", lo=0.0, hi=0.99, step=0.05, fmt="%.2f"),
-            Control("d_steps", "D steps per iteration", "int", lo=1, hi=10),
-            Control("g_steps", "G steps per iteration", "int", lo=1, hi=10),
-            Control("lr_schedule", "Learning-rate schedule", "select", LR_SCHEDULES,
-                    help="linear / cosine: both learning rates decay to 1% at the run length"),
-            Control("batch_size", "Batch size", "int", lo=2, hi=4096, step=32),
-            Control("ema", "EMA of G (0 = off)", "float", lo=0.0, hi=0.9999, step=0.001, fmt="%g",
-                    help="metrics use the averaged G when on; the view shows G itself"),
-            Control("d_beta2", "beta2 (D)", "hidden", lo=0.0, hi=0.9999),
-            Control("g_beta2", "beta2 (G)", "hidden", lo=0.0, hi=0.9999),
-            Control("d_momentum", "momentum (D)", "hidden", lo=0.0, hi=0.99),
-            Control("g_momentum", "momentum (G)", "hidden", lo=0.0, hi=0.99),
+            *map(control, ("d_opt", "d_lr", "g_opt", "g_lr", "d_beta1", "g_beta1", "d_steps", "g_steps",
+                           "lr_schedule", "batch_size", "ema")),
+            *map(hide, ("d_beta2", "g_beta2", "d_momentum", "g_momentum")),
         ],
-        "Run": [
-            Control("seed", "Seed", "int", lo=0, hi=2**31 - 1),
-            Control("eval_every", "Metrics every (steps, 0 = never)", "int", lo=0, hi=100_000, step=50),
-            Control("log_every", "Losses every (steps)", "int", lo=1, hi=10_000, step=5),
-            Control("eval_samples", "metric samples", "hidden", lo=100, hi=20_000),
-            Control("n_fixed", "fixed noise batch", "hidden", lo=10, hi=5000),
-            Control("steps", "Run length (steps, for the schedule)", "int", lo=1, hi=10**7, step=500,
-                    help="training goes on after it; a decaying schedule ends here at 1%"),
-        ],
+        "Run": [control("seed"), control("eval_every"), control("log_every"), hide("eval_samples"),
+                hide("n_fixed"), control("steps")],
     }
 
 

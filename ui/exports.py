@@ -1,5 +1,5 @@
-"""Downloadable files of a toy run: PNG of the view, GIF of the run, CSV of the metrics,
-the checkpoint as a zip. Pictures are drawn by the engine (`ganlab.render`), so no
+"""Downloadable files of a run: PNG of the view, GIF of the run, CSV of the metrics,
+the checkpoint as a zip; for toy runs, side-by-side comparisons and image runs. Pictures are drawn by `ui.render` (numpy + Pillow), so no
 browser is involved; each function returns the file's contents.
 
 The `*_now` / `gif_recorded` functions read a live run through its `Runner`, holding
@@ -12,15 +12,17 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
+import torch
 
 from ganlab import probe
 from ganlab.runs import save_run
-from ganlab.imageio import gif_bytes, grid_to_png_bytes
-from ganlab.render import rasterise, to_chw
+from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid
+from ui.render import rasterise, to_chw
 from ganlab.train import Trainer
+from ui.history import gif_frames, spread_indices
 from ui.runner import Runner
 
 GIF_MAX_FRAMES = 120
@@ -43,8 +45,8 @@ def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: 
     at most GIF_MAX_FRAMES frames spread evenly over the run."""
     if not frames:
         raise ValueError("no frames recorded yet")
-    pick = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), GIF_MAX_FRAMES)).round().astype(int))
-    return gif_bytes([to_chw(frame_image(frames[i], real, kind, size)) for i in pick], fps=fps)
+    return gif_bytes([to_chw(frame_image(frames[i], real, kind, size))
+                      for i in spread_indices(len(frames), GIF_MAX_FRAMES)], fps=fps)
 
 
 def history_csv(rows: Sequence[dict[str, float]]) -> str:
@@ -103,3 +105,43 @@ def csv_now(runner: Runner[Trainer]) -> str:
 def checkpoint_now(runner: Runner[Trainer], points: np.ndarray | None = None) -> bytes:
     with runner.hold() as trainer:
         return checkpoint_zip(trainer, points)
+
+
+# --- an image run: the progress grid ---------------------------------------------------------
+def grid_png_now(runner: Runner[Any], capture: Callable[[Any], torch.Tensor]) -> bytes:
+    """PNG of `capture(model)` (a uint8 (C, H, W) grid) as the run is now."""
+    with runner.hold() as model:
+        return grid_to_png_bytes(capture(model))
+
+
+def grids_gif(runner: Runner[Any], most: int = 60, fps: float = 8.0) -> bytes:
+    """GIF of the grids the runner recorded, at most `most` spread over the run."""
+    return gif_bytes([grid for _, grid in gif_frames(runner.frames(), most)], fps=fps)
+
+
+# --- side-by-side toy runs (the latent lab) ---------------------------------------------------
+def comparison_tiles(box: np.ndarray, real: np.ndarray, fakes: Sequence[np.ndarray], names: Sequence[str],
+                     step: int, size: int) -> torch.Tensor:
+    """One captioned (size x size) scatter per run, 4 per row -> uint8 (3, H, W)."""
+    images = [to_chw(rasterise(box, real=real, fake=f, size=size, caption=f"{name} - step {step}"))
+              for f, name in zip(fakes, names)]
+    return make_grid(torch.stack(images), nrow=min(len(images), 4), padding=4, pad_value=255)
+
+
+def comparison_png(runner: Runner[Any], capture: Callable[[Any], Sequence[np.ndarray]], box: np.ndarray,
+                   real: np.ndarray, names: Sequence[str]) -> bytes:
+    """PNG of every run's scatter now (`capture(model)`: one (N, D) fake array per run)."""
+    with runner.hold() as model:
+        return grid_to_png_bytes(comparison_tiles(box, real, capture(model), names, model.step_count, 360))
+
+
+def comparison_gif(runner: Runner[Any], box: np.ndarray, real: np.ndarray, names: Sequence[str]) -> bytes:
+    """GIF of the recorded frames (each a list of per-run fakes), at most 60."""
+    return gif_bytes([comparison_tiles(box, real, fakes, names, step, 240)
+                      for step, fakes in gif_frames(runner.frames(), 60)], fps=8.0)
+
+
+def comparison_csv(runner: Runner[Any], names: Sequence[str]) -> str:
+    """Every run's history rows in one CSV, with a "run" column naming the run."""
+    with runner.hold() as model:
+        return history_csv([{**row, "run": name} for name, h in zip(names, model.histories) for row in h])

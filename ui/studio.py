@@ -1,17 +1,66 @@
-"""UI helpers of the MNIST studio page: uploaded pictures onto disk, grids as arrays for st.image."""
+"""The MNIST studio page's choices and panels: its data sets, models and default Config,
+uploaded pictures onto disk, grids as arrays for st.image, the device in words, and the
+page's panels (image-folder inputs, training charts, class views, runs on disk)."""
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
+import streamlit as st
 import torch
 
-from ganlab.errors import DataError
+from ganlab.config import Config
+from ganlab.errors import ConfigError, DataError, GanlabError
+from ganlab.presets import resolve_config
+from ganlab.progress import class_grid, class_row, interpolation
+from ganlab.runs import list_runs
+from ganlab.train import Trainer
+from ui.runner import Runner
+from ui.views import history_columns
 
 UPLOAD_TYPES = ("zip", "png", "jpg", "jpeg")
+IMAGE_DATA = ("mnist", "fashion_mnist", "image_folder")
+IMAGE_MODELS = ("mlp", "cgan", "dcgan", "cdcgan")
+DEVICES = ("auto", "cpu", "cuda")
+# The studio's live defaults: frequent loss rows for the charts, and classifier
+# metrics on a modest sample (about 1 s on a CPU, taken between two steps).
+LIVE_DEFAULTS: dict[str, Any] = {"log_every": 10, "eval_every": 500, "eval_samples": 1000}
+GRID_SIZE = 64  # images in the live progress grid (8 x 8)
+
+
+def studio_config(data: str, model: str, overrides: dict[str, Any] | None = None) -> Config:
+    """The model's tuned preset for this data set, with the studio's live defaults, then overrides.
+
+    ConfigError for a data set outside IMAGE_DATA or a model outside IMAGE_MODELS.
+    """
+    if data not in IMAGE_DATA:
+        raise ConfigError(f"the studio trains on image sets: choose one of {', '.join(IMAGE_DATA)}")
+    if model not in IMAGE_MODELS:
+        raise ConfigError(f"the studio's models are {', '.join(IMAGE_MODELS)}; got {model!r}")
+    return resolve_config(data, None, {"model": model, **LIVE_DEFAULTS, **(overrides or {})})
+
+
+def settings_config(values: dict[str, Any], base: Config | None = None) -> Config:
+    """The Config the studio's widgets describe: `values` (field -> value, with data and model)
+    over the opened run's settings `base` when it has the same data set and model, else over
+    `studio_config(data, model)`. ConfigError as studio_config."""
+    if base is not None and (base.data, base.model) == (values["data"], values["model"]):
+        return base.replace(**values)
+    rest = {k: v for k, v in values.items() if k not in ("data", "model")}
+    return studio_config(values["data"], values["model"], rest)
+
+
+def device_summary() -> str:
+    """Which accelerator torch sees, in words (the page shows it beside the device choice)."""
+    if torch.cuda.is_available():
+        names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+        return f"GPU available: {names}"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "Apple GPU (MPS) available"
+    return "no GPU visible: training runs on the CPU"
 
 
 class Upload(Protocol):
@@ -54,3 +103,90 @@ def to_image(grid: torch.Tensor) -> np.ndarray:
     """uint8 (C, H, W) -> what st.image shows: (H, W) grey or (H, W, 3) colour."""
     array = grid.cpu().numpy()
     return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
+
+
+# --- the page's panels (Streamlit) ---------------------------------------------------------
+def image_folder_inputs(prefix: str) -> None:
+    """The upload box and server-path box of data set image_folder; writes `<prefix>data_path`."""
+    ss = st.session_state
+    uploads = st.file_uploader("Upload a .zip of pictures or PNG/JPG files", type=list(UPLOAD_TYPES),
+                               accept_multiple_files=True, key=prefix + "upload",
+                               help="sub-folders of a zip become classes")
+    if uploads and ss.get(prefix + "upload_names") != [u.name for u in uploads]:
+        try:
+            ss[prefix + "upload_dir"] = ss.get(prefix + "upload_dir") or new_upload_dir()
+            ss[prefix + "data_path"] = str(save_upload(uploads, ss[prefix + "upload_dir"]))
+            ss[prefix + "upload_names"] = [u.name for u in uploads]
+        except GanlabError as exc:
+            st.error(str(exc))
+    st.text_input("... or a folder / .zip on the server", key=prefix + "data_path")
+
+
+def training_charts(rows: Sequence[dict[str, float]], class_names: Sequence[str],
+                    histogram: Sequence[int] | None) -> None:
+    """Losses, classifier Frechet distance and score over steps, and the class histogram
+    (`histogram`: samples per class, None to leave it out)."""
+    losses = history_columns(rows, ("d_loss", "g_loss"))
+    if losses["step"]:
+        st.markdown("**Losses**")
+        st.line_chart(losses, x="step", height=200)
+    metrics = history_columns(rows, ("fd", "score"))
+    if metrics["step"]:
+        c = st.columns(2)
+        c[0].markdown("**Classifier Frechet distance** (lower is better)")
+        c[0].line_chart(metrics, x="step", y="fd", height=180)
+        c[1].markdown("**Classifier score** (higher is better)")
+        c[1].line_chart(metrics, x="step", y="score", height=180)
+    if histogram:
+        names = class_names or tuple(str(i) for i in range(len(histogram)))
+        st.markdown("**Classes the classifier sees in 500 samples** (balanced = no mode collapse)")
+        st.bar_chart({"class": list(names), "samples": list(histogram)}, x="class", y="samples", height=200)
+
+
+def class_views(runner: Runner[Trainer], num_classes: int, class_names: Sequence[str], prefix: str) -> None:
+    """A conditional run's views: 10 samples of one class, latent A -> B for it, classes x samples."""
+    c = st.columns(4)
+    label = c[0].selectbox("Class", list(range(num_classes)), key=prefix + "class",
+                           format_func=lambda i: class_names[i] if i < len(class_names) else str(i))
+    seed_a = c[1].number_input("Latent A (seed)", 0, 10**6, 1, key=prefix + "seed_a")
+    seed_b = c[2].number_input("Latent B (seed)", 0, 10**6, 2, key=prefix + "seed_b")
+    c[3].button("Refresh", key=prefix + "refresh_classes", help="redraw with the run as it is now")
+    try:
+        with runner.hold() as trainer:
+            row, full = class_row(trainer, label), class_grid(trainer)
+            path = interpolation(trainer, label, seed_a, seed_b)
+    except GanlabError as exc:
+        st.error(str(exc))
+        return
+    st.image(to_image(row), caption=f"10 samples of class {label}", width=560)
+    st.image(to_image(path), caption=f"class {label}: latent A -> latent B", width=560)
+    st.image(to_image(full), caption="classes x samples (a column shares its latent)", width=420)
+
+
+def runs_panel(root: Path, on_open: Callable[[str], None], grid_of: Callable[[str, float], Any],
+               prefix: str) -> None:
+    """The runs under root: a table, "Open and continue" (calls on_open(path)), and two runs
+    side by side (grid_of(path, mtime) -> an st.image array; mtime: redraw a re-saved run)."""
+    st.caption(f"Runs saved by this page (Stop and save) or by `python -m ganlab train --out` in "
+               f"**{root.resolve()}** (set the GANLAB_RUNS environment variable to use another folder).")
+    by_name = {r.name: r for r in list_runs(root)}
+    if not by_name:
+        st.write("No image runs there yet.")
+        return
+    st.dataframe([r.row() for r in by_name.values()], hide_index=True)
+    c = st.columns([3, 1])
+    chosen = c[0].selectbox("Run", list(by_name), key=prefix + "open_name")
+    c[1].button("Open and continue", key=prefix + "open", on_click=on_open, args=(str(by_name[chosen].path),),
+                width="stretch")
+    st.markdown("**Compare two runs**")
+    for i, col in enumerate(st.columns(2)):
+        name = col.selectbox(f"Run {'AB'[i]}", list(by_name), index=min(i, len(by_name) - 1),
+                             key=prefix + f"compare{i}")
+        run = by_name[name]
+        try:
+            col.image(grid_of(str(run.path), (run.path / "model.safetensors").stat().st_mtime),
+                      caption=f"{name}: step {run.steps}", width=360)
+        except GanlabError as exc:
+            col.error(str(exc))
+        col.dataframe([{"metric": k, "value": v} for k, v in run.row().items() if v is not None],
+                      hide_index=True)

@@ -1,9 +1,8 @@
-"""The user's own points (uploaded or drawn) as a data set for a Trainer.
+"""The user's own points (uploaded or drawn): the page's panel and a Trainer on them.
 
 Uploads are checked by the engine's `load_points_file`, so the page shows the
-engine's messages (wrong columns, NaN, empty, too big); the points reach the
-trainer through the engine's `points_file` data set. Both read a file, so the
-points are written to a temporary file that is gone once the trainer is built.
+engine's messages (wrong columns, NaN, empty, too big). The points reach the
+trainer in memory, as the engine's `points_file` data set (`points_dataset`).
 """
 from __future__ import annotations
 
@@ -11,31 +10,80 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import streamlit as st
 
 from ganlab.config import Config
-from ganlab.data.toy import MIN_FILE_POINTS, load_points_file
-from ganlab.errors import DataError
+from ganlab.data.toy import MIN_FILE_POINTS, load_points_file, points_dataset
+from ganlab.errors import DataError, GanlabError
 from ganlab.train import Trainer
+from ui import views
+from ui.live_plot import live_plot
+from ui.sketch import stroke_points
+
+SKETCH_BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]], dtype=np.float32)  # the canvas's axes
 
 
 def read_upload(name: str, data: bytes) -> np.ndarray:
     """An uploaded CSV / NPY -> float32 points (N, 2|3); DataError naming the problem."""
     safe = Path(name).name or "points.csv"
+    # load_points_file reads a path, and tells CSV from NPY by the suffix.
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / safe
         path.write_bytes(data)
         return load_points_file(path)
 
 
-def build_trainer(cfg: Config, points: np.ndarray | None) -> Trainer:
-    """A Trainer for cfg; for data `points_file`, on `points` (N, 2|3)."""
+def toy_trainer(cfg: Config, points: np.ndarray | None) -> Trainer:
+    """A Trainer for cfg; for data `points_file`, on `points` (N, 2|3) (DataError if too few)."""
     if cfg.data != "points_file":
         return Trainer(cfg)
     if points is None or len(points) < MIN_FILE_POINTS:
         have = 0 if points is None else len(points)
         raise DataError(f"{have} points so far; a data set needs at least {MIN_FILE_POINTS}: draw more "
                         "on the canvas (drag a stroke or click) or upload a CSV / NPY file")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "points.npy"
-        np.save(path, np.asarray(points, dtype=np.float32))
-        return Trainer(cfg.replace(data_path=str(path)))
+    return Trainer(cfg, dataset=points_dataset(points))
+
+
+# --- the page's panel (Streamlit) -----------------------------------------------------------
+# Session state under the page's prefix: "points" (float32 (N, 2|3) or None), "points_rev"
+# (bumped at every change, so the page knows to rebuild its run), "draw_token" (bumped by
+# Clear, so a stroke sent before the clear is ignored); the page sets the last two to 0.
+def set_points(prefix: str, points: np.ndarray | None) -> None:
+    st.session_state[prefix + "points"] = points
+    st.session_state[prefix + "points_rev"] += 1
+
+
+def clear_drawing(prefix: str) -> None:
+    st.session_state[prefix + "draw_token"] += 1
+    set_points(prefix, None)
+
+
+def points_panel(prefix: str, seed: int) -> None:
+    """Draw on a canvas or upload a file; the points land in session state `<prefix>points`.
+
+    seed: the stroke jitter's seed (the run's seed, so a shared URL redraws the same points).
+    """
+    ss = st.session_state
+    source = st.radio("Your points", ["draw", "upload"], horizontal=True, key=prefix + "source")
+    if source == "upload":
+        upload = st.file_uploader("A CSV (x, y[, z] per row) or NPY array of shape (N, 2|3)",
+                                  type=["csv", "txt", "npy"], key=prefix + "upload")
+        if upload is not None and ss.get(prefix + "upload_id") != upload.file_id:
+            ss[prefix + "upload_id"], ss[prefix + "upload_error"] = upload.file_id, None
+            try:
+                set_points(prefix, read_upload(upload.name, upload.getvalue()))
+            except GanlabError as exc:
+                ss[prefix + "upload_error"] = str(exc)
+        if upload is not None and ss.get(prefix + "upload_error"):
+            st.error(ss[prefix + "upload_error"])
+    else:
+        token = ss[prefix + "draw_token"]
+        strokes = live_plot(views.sketch_view(SKETCH_BOX, ss.get(prefix + "points")), key=prefix + "canvas",
+                            height=420, draw_token=token, meta={"view": "sketch"})
+        fresh = strokes and strokes.get("token") == token  # not from before a clear
+        if fresh and strokes["strokes"] != ss.get(prefix + "strokes"):
+            ss[prefix + "strokes"] = strokes["strokes"]
+            set_points(prefix, stroke_points(strokes["strokes"], seed=seed))
+        st.button("Clear drawing", on_click=clear_drawing, args=(prefix,), key=prefix + "clear")
+    count = 0 if ss.get(prefix + "points") is None else len(ss[prefix + "points"])
+    st.caption(f"{count} points")

@@ -16,7 +16,7 @@ REAL_COLOUR = "#222222"
 FAKE_COLOUR = "#ff7f0e"
 MANIFOLD_COLOUR = "rgba(44, 160, 44, 0.8)"
 ARROW_COLOUR = "rgba(120, 40, 160, 0.9)"
-# Blue where D says "fake", red where it says "real" (matches ganlab.render).
+# Blue where D says "fake", red where it says "real" (matches ui.render).
 SURFACE_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"],
                  [1.0, "#b2182b"]]
 # Arrows are drawn this long (as a fraction of the view width) at the largest gradient.
@@ -184,10 +184,85 @@ def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
         layout["annotations"].append({"text": title, "x": (lo + hi) / 2, "y": 1.08, "xref": "paper",
                                       "yref": "paper", "showarrow": False, "font": {"size": 12}})
         if marker_step is not None:
-            layout["shapes"].append({"type": "line", "xref": "x" + suffix, "yref": "y" + suffix + " domain",
-                                     "x0": marker_step, "x1": marker_step, "y0": 0, "y1": 1,
-                                     "line": {"color": "grey", "dash": "dot", "width": 1}})
+            layout["shapes"].append(step_marker(suffix, marker_step))
     return {"data": data, "layout": layout}
+
+
+def step_marker(axis: str, step: int) -> dict[str, Any]:
+    """A dotted vertical line at `step` across the panel of x/y axis suffix `axis` ("" = first)."""
+    return {"type": "line", "xref": "x" + axis, "yref": "y" + axis + " domain", "x0": step, "x1": step,
+            "y0": 0, "y1": 1, "line": {"color": "grey", "dash": "dot", "width": 1}}
+
+
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+# The latent lab's panels: (history key, chart title); a panel appears when some run records the key.
+COMPARISON_CHARTS = (("d_loss", "D loss"), ("g_loss", "G loss"), ("modes_captured", "modes captured"),
+                     ("hq_pct", "% high quality"), ("max_mode_mass", "mass on the biggest mode"),
+                     ("kl", "KL on a grid (nats)"), ("js", "JS on a grid (bits)"),
+                     ("w2", "2-Wasserstein to the data"), ("local_dim", "local dimension"),
+                     ("eig1", "smallest covariance eigenvalue"))
+
+
+def run_colour(i: int) -> str:
+    """The colour of run i in every view of a comparison."""
+    return RUN_COLOURS[i % len(RUN_COLOURS)]
+
+
+def comparison_charts(histories: Sequence[Sequence[dict]], names: Sequence[str],
+                      real: dict[str, float], marker: int | None) -> dict[str, Any]:
+    """One panel per metric (3 per row), one line per run (in `run_colour`); the data's own
+    local dimension / smallest eigenvalue (`real`) dashed; `marker` a dotted step."""
+    panels = [(key, title) for key, title in COMPARISON_CHARTS if any(key in r for h in histories for r in h)]
+    cols_n = 3
+    rows_n = max(1, math.ceil(len(panels) / cols_n))
+    data: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {"uirevision": "lab-charts", "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
+                              "legend": {"orientation": "h", "y": 1.06}, "annotations": [], "shapes": []}
+    for p, (key, title) in enumerate(panels):
+        ax = "" if p == 0 else str(p + 1)
+        r, c = divmod(p, cols_n)
+        x0, y1 = c / cols_n + 0.03, 1 - r / rows_n - 0.06
+        layout["xaxis" + ax] = {"domain": [x0, x0 + 1 / cols_n - 0.06], "anchor": "y" + ax}
+        layout["yaxis" + ax] = {"domain": [y1 - 1 / rows_n + 0.1, y1], "anchor": "x" + ax}
+        layout["annotations"].append({"text": title, "x": x0 + 0.5 / cols_n - 0.03, "y": y1 + 0.04,
+                                      "xref": "paper", "yref": "paper", "showarrow": False})
+        for i, (hist, name) in enumerate(zip(histories, names)):
+            pts = [(row["step"], row[key]) for row in hist if key in row and math.isfinite(row[key])]
+            if pts:
+                xy = np.array(pts, dtype=np.float64)
+                data.append({"type": "scatter", "mode": "lines", "name": name, "legendgroup": name,
+                             "showlegend": p == 0, "x": encode(xy[:, 0]), "y": encode(xy[:, 1]),
+                             "line": {"color": run_colour(i)}, "xaxis": "x" + ax, "yaxis": "y" + ax})
+        if key in ("local_dim", "eig1") and key in real:  # the data's own value, dashed
+            layout["shapes"].append({"type": "line", "xref": "x" + ax + " domain", "yref": "y" + ax,
+                                     "x0": 0, "x1": 1, "y0": real[key], "y1": real[key],
+                                     "line": {"color": "black", "dash": "dash", "width": 1}})
+        if marker is not None:  # the history scrubber's step
+            layout["shapes"].append(step_marker(ax, marker))
+    return {"data": data, "layout": layout}
+
+
+def eigenvalue_rows(histories: Sequence[Sequence[dict]], names: Sequence[str],
+                    real: dict[str, float]) -> list[dict[str, Any]]:
+    """The lab's table: covariance eigenvalues (eig1, eig2, ...) and local dimension of the
+    data (`real`) and of each run's latest scored history row (runs not yet scored left out)."""
+    eig_keys = sorted(k for k in real if k.startswith("eig"))
+    rows = [{"run": "real data", **{k: real[k] for k in eig_keys}, "local_dim": real["local_dim"]}]
+    for name, hist in zip(names, histories):
+        scored = [r for r in hist if "js" in r]
+        if scored:
+            rows.append({"run": name, **{k: scored[-1].get(k) for k in eig_keys + ["local_dim"]}})
+    return rows
+
+
+def history_columns(rows: Sequence[dict[str, float]], keys: tuple[str, ...]) -> dict[str, list[float]]:
+    """Columns for st.line_chart: "step" and each key (NaN where a row lacks it; rows with
+    none of the keys left out)."""
+    picked = [r for r in rows if any(k in r for k in keys)]
+    cols = {"step": [r["step"] for r in picked]}
+    for k in keys:
+        cols[k] = [r.get(k, math.nan) for r in picked]
+    return cols
 
 
 def sketch_view(box: np.ndarray, points: np.ndarray | None, uirevision: str = "sketch") -> dict[str, Any]:

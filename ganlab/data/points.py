@@ -146,6 +146,24 @@ def parse_points(data: bytes, name: str) -> tuple[np.ndarray, PointsSummary]:
     return points, summary
 
 
+def check_array(values: np.ndarray, name: str = "your points") -> tuple[np.ndarray, PointsSummary]:
+    """An in-memory array of points (e.g. drawn in the app) -> (float64 (N, D), summary),
+    through the same checks as a file: numbers, shape (N, 2|3), finite, representable
+    in float32, MIN_FILE_POINTS..MAX_FILE_POINTS distinct-enough points. DataError otherwise."""
+    summary = PointsSummary(file=name, encoding="array")
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "fiu":
+        raise DataError(f"{name} holds {arr.dtype} values; it must hold numbers")
+    if arr.ndim != 2 or arr.shape[1] not in (2, 3):
+        raise DataError(f"{name} has shape {tuple(arr.shape)}; it needs 2 or 3 columns (x, y[, z]), "
+                        "one point per row")
+    points = _check_values(arr.astype(np.float64), summary)
+    _check_count(points, summary)
+    summary.n, summary.dims = points.shape
+    summary.columns = ["x", "y", "z"][:points.shape[1]]
+    return points, summary
+
+
 # --- NPY ----------------------------------------------------------------------------
 
 def _parse_npy(data: bytes, s: PointsSummary) -> np.ndarray:

@@ -31,7 +31,7 @@ import torch
 
 from ganlab.data.base import DATASETS, DataInfo, DataOptions, Dataset
 from ganlab.data.points import (MAX_FILE_BYTES, MAX_FILE_POINTS, MIN_FILE_POINTS,  # noqa: F401 (re-exported)
-                                format_offset, read_points, to_float32)
+                                PointsSummary, check_array, format_offset, read_points, to_float32)
 from ganlab.errors import DataError
 
 DEFAULT_SIZE = 100_000
@@ -205,7 +205,18 @@ def points_file(opts: DataOptions) -> Dataset:
     """
     if not opts.path:
         raise DataError("data set 'points_file' needs a file: set data_path to a .csv, .txt or .npy of points")
-    points, summary = read_points(opts.path)
+    return points_dataset(*read_points(opts.path))
+
+
+def points_dataset(points: np.ndarray, summary: PointsSummary | None = None) -> Dataset:
+    """The `points_file` data set of float64 points (N, 2|3) and what was read: x float32,
+    far-away points shifted by a recorded offset (`info.offset`, said in `info.note`).
+
+    An array without a summary (points a user drew) is checked first (`check_array`);
+    pass the result to `Trainer(cfg, dataset=...)`.
+    """
+    if summary is None:
+        points, summary = check_array(points, "your points")
     x32, offset = to_float32(points)
     ds = _shape("points_file", torch.from_numpy(x32))
     notes = list(summary.notes)

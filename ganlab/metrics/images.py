@@ -67,6 +67,24 @@ def class_histogram(pred: Tensor, num_classes: int) -> Tensor:
     return torch.bincount(pred.long().cpu(), minlength=num_classes)[:num_classes]
 
 
+def histogram_samples(trainer: "Trainer", n: int = 500, seed: int = 4321) -> Tensor | None:
+    """n samples (n, C, H, W) for a class histogram, None without a classifier for the data set.
+
+    Quick, so a live page holds the run only for this and classifies off its lock
+    (`predicted_classes`).
+    """
+    if not has_classifier(trainer.info.name):
+        return None
+    return trainer.sample(n, seed=seed)[0]
+
+
+def predicted_classes(data_name: str, samples: Tensor) -> list[int]:
+    """How many of `samples` (N, C, H, W) the data set's classifier puts in each class (K counts)."""
+    clf = load_classifier(data_name)
+    _, probs = predict(clf, samples)
+    return [int(c) for c in class_histogram(probs.argmax(1), clf.num_classes)]
+
+
 def histogram_stats(counts: Tensor) -> dict[str, float]:
     """classes_covered, classes_total, class_entropy (bits), max_class_share of counts (K,)."""
     k = counts.numel()

@@ -1,7 +1,7 @@
 """Rasterise a 2-D view of a toy run (heat map + real + fake points) to an RGB array.
 
 Exports (PNG of the view, GIF of a run) are drawn here with numpy and Pillow, so
-they need no browser and look the same from the CLI and the app. The picture
+they need no browser. The picture
 matches the live view: D's surface as a blue (fake-looking) to red (real-looking)
 heat map, real points dark, fake points orange, y pointing up.
 """
