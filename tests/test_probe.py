@@ -110,7 +110,7 @@ def test_gradient_arrows_point_downhill_for_g() -> None:
             t.D.eval()
             f = t.D(torch.tensor(pts))
             t.D.train()
-            return float(t.loss.g(f, f))
+            return float(t.objective.g_loss(f, f))
 
     step = 1e-3 / (np.abs(g).max() + 1e-12)
     assert g_loss(x + step * g) < g_loss(x) < g_loss(x - step * g)
