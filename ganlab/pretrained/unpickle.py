@@ -9,6 +9,10 @@ bound to `_ZooConfig`, an inert local stand-in that only stores the attribute
 dict it is given. Nothing of the reference code is imported or called, so a file
 that asks for any other global (`os.system`, `builtins.eval`, ...) is refused
 before anything runs.
+
+`load_archive_pickle` applies the same unpickler to the `data.pkl` of a libtorch `.ot`
+archive (which `torch.load` refuses as TorchScript), with one more inert stand-in:
+`__torch__.Module`, the object whose state is the archive's name -> tensor dict.
 """
 from __future__ import annotations
 
