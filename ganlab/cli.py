@@ -1,4 +1,4 @@
-"""Command line: `python -m ganlab train | sample | eval | data | bench | list`.
+"""Command line: `python -m ganlab train | sample | eval | data | bench | list | convert`.
 
 A public interface (other tools script against these names). User errors exit
 with status 2 and one line `error: ...` on stderr, never a traceback.
@@ -324,6 +324,27 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    """Any loadable generator (published name, zoo .pth, Karras .ot / .pth) -> NAME.safetensors + NAME.json."""
+    from ganlab.pretrained import load_generator, save_generator
+    from ganlab.pretrained.zoo import sha256_of
+
+    def progress(done: int, total: int | None) -> None:  # the download of a published name
+        shown = f"{done >> 20}/{total >> 20} MB" if total else f"{done >> 20} MB"
+        print(f"\rdownloading {shown}", end="", file=sys.stderr, flush=True)
+
+    gen = load_generator(args.src, progress=progress)
+    out = save_generator(gen, args.out, name=args.name or Path(args.out).name.removesuffix(".safetensors"))
+    source = Path(gen.source)
+    summary = {"out": str(out), "json": str(out.with_suffix(".json")), "kind": gen.kind,
+               "format": gen.info.get("format"), "resolution": gen.resolution, "latent_dim": gen.latent_dim,
+               "source": str(source),
+               "source_sha256": gen.info.get("sha256") or (sha256_of(source) if source.is_file() else None)}
+    print(f"SHA-256 of {source.name}: {summary['source_sha256']} (compare it with a trusted copy)", file=sys.stderr)
+    print(json.dumps(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ganlab.bench import add_bench_parsers
 
@@ -376,6 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list data sets, models, losses, optimizers, presets")
     ls.set_defaults(func=_cmd_list)
+
+    c = sub.add_parser("convert", help="write a pretrained generator (name, .pth, .ot) as ganlab "
+                       "NAME.safetensors + NAME.json")
+    c.add_argument("src", help="published name (e.g. karras-celebahq-1024), zoo .pth, Karras .ot or .pth")
+    c.add_argument("--out", required=True, help="output path NAME (writes NAME.safetensors and NAME.json)")
+    c.add_argument("--name", help="the generator's name in the JSON (default: the file name)")
+    c.set_defaults(func=_cmd_convert)
 
     b = sub.add_parser("bench", help="speed / quality benchmarks")
     add_bench_parsers(b)

@@ -38,7 +38,7 @@ from ganlab.pretrained import list_bundled as bundled_models
 # Bundled model -> the data set it was trained on (for the nearest-real-image view).
 BUNDLED_DATA = {"mnist-32": "mnist", "fashion-32": "fashion_mnist"}
 MAX_UPLOAD_BYTES = 600 << 20
-UPLOAD_SUFFIXES = (".pth", ".safetensors", ".json")
+UPLOAD_SUFFIXES = (".pth", ".ot", ".safetensors", ".json")
 INTERPOLATIONS = ("slerp", "lerp")
 
 
@@ -56,12 +56,13 @@ def load_bundled(name: str, folder: Path | None = None) -> PretrainedGenerator:
 def load_upload(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_BYTES) -> PretrainedGenerator:
     """Uploaded files [(name, content)] -> a loaded generator; nothing stays on disk.
 
-    Accepts one zoo `.pth`, or a ganlab `NAME.safetensors` + `NAME.json` pair. The
+    Accepts one `.pth` (zoo, or ptrblck's Karras state dict) or `.ot` (ocaml-torch's
+    prog-gan.ot), or a ganlab `NAME.safetensors` + `NAME.json` pair. The
     files are written to a temporary directory, parsed by `load_generator` (no
     pickled code runs) and removed before returning.
     """
     if not files:
-        raise ConfigError("no file uploaded; upload a pytorch_GAN_zoo .pth, or a ganlab "
+        raise ConfigError("no file uploaded; upload a .pth or .ot checkpoint, or a ganlab "
                           "NAME.safetensors together with its NAME.json")
     total = sum(len(data) for _, data in files)
     if total > max_bytes:
@@ -70,12 +71,12 @@ def load_upload(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_
     names = [Path(name).name for name, _ in files]
     bad = [n for n in names if Path(n).suffix.lower() not in UPLOAD_SUFFIXES]
     if bad:
-        raise ConfigError(f"cannot read {', '.join(bad)}; upload a .pth (pytorch_GAN_zoo) or a "
-                          ".safetensors + .json pair (ganlab)")
-    pth = [n for n in names if n.lower().endswith(".pth")]
+        raise ConfigError(f"cannot read {', '.join(bad)}; upload a .pth (pytorch_GAN_zoo, Karras), a .ot "
+                          "(ocaml-torch prog-gan.ot) or a .safetensors + .json pair (ganlab)")
+    pth = [n for n in names if n.lower().endswith((".pth", ".ot"))]
     weights = [n for n in names if n.lower().endswith(".safetensors")]
     if len(pth) + len(weights) != 1:
-        raise ConfigError(f"upload exactly one model: one .pth, or one .safetensors with its .json "
+        raise ConfigError(f"upload exactly one model: one .pth or .ot, or one .safetensors with its .json "
                           f"(got {', '.join(names)})")
     with tempfile.TemporaryDirectory(prefix="ganlab-upload-") as tmp:
         for name, (_, data) in zip(names, files):
@@ -171,11 +172,14 @@ class Directions:
 def early_features(gen: PretrainedGenerator, z: Tensor) -> Tensor:
     """z (N, d) -> the 4x4 feature maps of G's first convolution, flattened (N, 16 * depth0).
 
-    Only the first two layers run, so this is cheap even for 512x512 generators.
+    Only the first two layers run, so this is cheap even for 512x512 generators. A Karras
+    generator gives its second 4x4 layer's conv output (`KarrasGenerator.early_features`).
     """
     g = gen.module
     device = gen.device
     x = z.to(device, torch.float32)
+    if hasattr(g, "early_features"):
+        return g.early_features(x).double().cpu()
     x = pixel_norm(x) if g.pixel_norm else x
     x = F.leaky_relu(g.format_layer(x), g.leaky).view(x.shape[0], -1, 4, 4)
     x = pixel_norm(x) if g.pixel_norm else x

@@ -294,7 +294,7 @@ def test_missing_file_and_unknown_name():
         load_generator("celebAHQ256")
     msg = str(err.value)
     assert "unknown generator 'celebAHQ256' (did you mean 'celebAHQ-256'?)" in msg
-    assert "published: celebAHQ-256, celebAHQ-512, DTD, celeba" in msg
+    assert "published: celebAHQ-256, celebAHQ-512, DTD, celeba, karras-celebahq-1024" in msg
 
 
 # -- our own format ----------------------------------------------------------------------------
@@ -305,7 +305,8 @@ def test_save_and_load_own_format_round_trip(tmp_path):
     weights = save_generator(gen, tmp_path / "mine.safetensors", name="my-gan")
     assert weights == tmp_path / "mine.safetensors"
     doc = json.loads((tmp_path / "mine.json").read_text())
-    assert doc == {"format": "ganlab-pgan-generator", "version": 1, "name": "my-gan", "config": cfg.to_dict()}
+    assert doc == {"format": "ganlab-pgan-generator", "version": 1, "kind": "pgan", "name": "my-gan",
+                   "config": cfg.to_dict()}
     loaded = load_generator(weights)
     assert isinstance(loaded, PretrainedGenerator) and loaded.name == "my-gan" and loaded.config == cfg
     z = loaded.latents(3, seed=1)
@@ -360,10 +361,10 @@ def test_call_rejects_wrong_latents():
 
 def test_list_published_names_urls_and_hash_prefixes():
     pub = list_published()
-    assert list(pub) == ["celebAHQ-256", "celebAHQ-512", "DTD", "celeba"]
+    assert list(pub) == ["celebAHQ-256", "celebAHQ-512", "DTD", "celeba", "karras-celebahq-1024"]
     assert pub["celebAHQ-256"]["url"] == "https://dl.fbaipublicfiles.com/gan_zoo/PGAN/celebaHQ_s6_i80000-6196db68.pth"
-    assert [p["sha256_prefix"] for p in pub.values()] == ["6196db68", "9c72988c", "04efa39f", "2b0acc76"]
-    assert [p["resolution"] for p in pub.values()] == [256, 512, 128, 128]
+    assert [p["sha256_prefix"] for p in pub.values()] == ["6196db68", "9c72988c", "04efa39f", "2b0acc76", None]
+    assert [p["resolution"] for p in pub.values()] == [256, 512, 128, 128, 1024]
 
 
 def _fake_download_module(monkeypatch, cache: Path, payload: bytes | None):

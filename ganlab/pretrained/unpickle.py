@@ -9,15 +9,20 @@ bound to `_ZooConfig`, an inert local stand-in that only stores the attribute
 dict it is given. Nothing of the reference code is imported or called, so a file
 that asks for any other global (`os.system`, `builtins.eval`, ...) is refused
 before anything runs.
+
+`load_archive_pickle` applies the same unpickler to the `data.pkl` of a libtorch `.ot`
+archive (which `torch.load` refuses as TorchScript), with one more inert stand-in:
+`__torch__.Module`, the object whose state is the archive's name -> tensor dict.
 """
 from __future__ import annotations
 
+import io
 import pickle
 import re
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -75,6 +80,55 @@ def load_zoo_file(path: str | Path) -> dict[str, Any]:
     return _materialise(obj)
 
 
+class _TorchScriptModule:
+    """Inert stand-in for `__torch__.Module`, the object a TorchScript `data.pkl` builds
+    (libtorch's `OutputArchive`): keeps the BUILD state (name -> tensor) and nothing else."""
+
+    __slots__ = ("attributes",)
+
+    def __setstate__(self, state: object) -> None:
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise pickle.UnpicklingError(
+                f"the {TORCHSCRIPT_MODULE_GLOBAL} object holds {type(state).__name__}, not a dict of tensors"
+            )
+        self.attributes = dict(state)
+
+
+TORCHSCRIPT_MODULE_GLOBAL = "__torch__.Module"
+
+
+def load_archive_pickle(
+    data: bytes, persistent_load: Callable[[tuple], Any], path: str | Path, what: str = "data.pkl"
+) -> Any:
+    """Unpickle `data` (a `data.pkl` of a zip archive) with torch's weights-only unpickler.
+
+    The same restricted unpickler `torch.load(weights_only=True)` uses: it admits only
+    `torch._utils._rebuild_tensor_v2` and the other tensor-rebuild functions, storage types,
+    plain containers (OrderedDict included) and primitives; we add one inert global,
+    `__torch__.Module` -> `_TorchScriptModule` (replaced by its attribute dict in the result).
+    persistent_load(('storage', storage_type, key, location, numel)) must return the storage.
+    Raises CheckpointError naming any other global the pickle asks for; nothing runs.
+    """
+    from torch import _weights_only_unpickler
+
+    stand_in = [(_TorchScriptModule, TORCHSCRIPT_MODULE_GLOBAL)]
+    with _ALLOWLIST_LOCK, torch.serialization.safe_globals(stand_in):
+        unpickler = _weights_only_unpickler.Unpickler(io.BytesIO(data), encoding="utf-8")
+        unpickler.persistent_load = persistent_load
+        try:
+            obj = unpickler.load()
+        except pickle.UnpicklingError as exc:
+            raise CheckpointError(_refusal_message(Path(path), str(exc))) from None
+        except CheckpointError:
+            raise
+        except Exception as exc:  # a damaged pickle fails in many ways
+            raise CheckpointError(
+                f"cannot read {what} of {path} ({type(exc).__name__}: {_first_line(exc)}); "
+                "the file is truncated or corrupt: download it again"
+            ) from None
+    return _materialise(obj)
+
+
 def _refuse_unsafe_globals(path: Path) -> None:
     """Name every forbidden global of a zip checkpoint up front (static scan, runs nothing)."""
     try:
@@ -95,7 +149,7 @@ def _refusal_message(path: Path, detail: str) -> str:
     return (
         f"refusing to load {path}: its pickle contains something other than tensors, plain "
         f"containers and the pytorch_GAN_zoo config ({reason}); use a checkpoint saved by "
-        "pytorch_GAN_zoo or ganlab from a source you trust"
+        "pytorch_GAN_zoo, ptrblck's prog_gans_pytorch_inference, ocaml-torch or ganlab from a source you trust"
     )
 
 
@@ -128,7 +182,7 @@ def _first_line_of_error(detail: str) -> str:
 
 def _materialise(obj: Any) -> Any:
     """Replace every `_ZooConfig` (at any depth) by its attribute dict."""
-    if isinstance(obj, _ZooConfig):
+    if isinstance(obj, (_ZooConfig, _TorchScriptModule)):
         if not hasattr(obj, "attributes"):
             return {}
         return {k: _materialise(v) for k, v in obj.attributes.items()}

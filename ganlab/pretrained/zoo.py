@@ -87,8 +87,17 @@ class ZooCheckpoint:
 def read_zoo_checkpoint(path: str | Path) -> ZooCheckpoint:
     """Load and check the structure of a zoo `.pth`; CheckpointError when it is not one."""
     path = Path(path)
-    obj = load_zoo_file(path)
-    if not isinstance(obj, dict) or "netG" not in obj or "config" not in obj:
+    return zoo_checkpoint(path, load_zoo_file(path))
+
+
+def is_zoo_checkpoint(obj: Any) -> bool:
+    """True when an unpickled object has the zoo's top-level shape ('config' and 'netG')."""
+    return isinstance(obj, dict) and "netG" in obj and "config" in obj
+
+
+def zoo_checkpoint(path: Path, obj: Any) -> ZooCheckpoint:
+    """Check the structure of an already unpickled zoo checkpoint; CheckpointError when it is not one."""
+    if not is_zoo_checkpoint(obj):
         keys = sorted(map(str, obj)) if isinstance(obj, dict) else type(obj).__name__
         raise CheckpointError(
             f"{path} is a torch file but not a pytorch_GAN_zoo checkpoint (expected a dict with "
