@@ -2,7 +2,10 @@
 pages, opening a page in AppTest, the model a page's runner holds."""
 from __future__ import annotations
 
+import sys
 import time
+import types
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from streamlit.testing.v1 import AppTest
@@ -43,3 +46,24 @@ def held_model(at: AppTest, runner_key: str) -> Any:
     """The model (Trainer, side-by-side runs) of the page's runner in session state."""
     with at.session_state[runner_key].hold() as model:
         return model
+
+
+def fake_download_module(monkeypatch: Any, cache: Path, payload: bytes | None) -> list[tuple]:
+    """Replace `ganlab.download` (fetch, cache_dir) for one test: no network. fetch writes
+    `payload` (None: it must not be called) and reports it; returns the list of calls,
+    each (urls, dest, progress)."""
+    calls: list[tuple] = []
+
+    def fetch(urls, dest, *, md5=None, sha256=None, progress=None):
+        calls.append((list(urls), Path(dest), progress))
+        if payload is None:
+            raise AssertionError("fetch must not be called when the file is cached")
+        Path(dest).write_bytes(payload)
+        if progress is not None:
+            progress(len(payload), len(payload))
+        return Path(dest)
+
+    mod = types.ModuleType("ganlab.download")
+    mod.fetch, mod.cache_dir = fetch, (lambda: cache)
+    monkeypatch.setitem(sys.modules, "ganlab.download", mod)
+    return calls

@@ -30,6 +30,7 @@ from ganlab.pretrained.karras import (
     random_state,
     record_path,
 )
+from tests.helpers import fake_download_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -323,39 +324,22 @@ def test_convert_user_errors_exit_2_with_one_line(tmp_path, capsys):
 
 # -- the published name: download once, record, verify ------------------------------------------
 
-def fake_download(monkeypatch, cache: Path, payload: bytes | None):
-    calls = []
-
-    def fetch(urls, dest, *, md5=None, sha256=None, progress=None):
-        calls.append(list(urls))
-        if payload is None:
-            raise AssertionError("fetch must not be called when the file is cached")
-        Path(dest).write_bytes(payload)
-        if progress is not None:
-            progress(len(payload), len(payload))
-        return Path(dest)
-
-    mod = types.ModuleType("ganlab.download")
-    mod.fetch, mod.cache_dir = fetch, (lambda: cache)
-    monkeypatch.setitem(sys.modules, "ganlab.download", mod)
-    return calls
-
 
 def test_published_name_records_then_verifies_the_download(tmp_path, monkeypatch):
     src = tmp_path / "src.ot"
     write_legacy_ot(src, random_state(SECOND, seed=1))
     payload = src.read_bytes()
     digest = hashlib.sha256(payload).hexdigest()
-    calls = fake_download(monkeypatch, tmp_path / "cache", payload)
+    calls = fake_download_module(monkeypatch, tmp_path / "cache", payload)
     seen = []
     g = load_generator("karras-celebahq-1024", progress=lambda d, t: seen.append((d, t)))
     dest = tmp_path / "cache" / "pretrained" / "prog-gan.ot"
-    assert calls == [["https://github.com/LaurentMazare/ocaml-torch/releases/download/v0.1-unstable/prog-gan.ot"]]
+    assert [c[0] for c in calls] == [["https://github.com/LaurentMazare/ocaml-torch/releases/download/v0.1-unstable/prog-gan.ot"]]
     assert seen == [(len(payload), len(payload))] and g.source == dest and g.name == "karras-celebahq-1024"
     assert g.info["sha256"] == digest and g.info["size"] == len(payload) and "CC BY-NC 4.0" in g.info["licence"]
     record = json.loads(record_path(dest).read_text())
-    assert record == {"url": calls[0][0], "filename": "prog-gan.ot", "size": len(payload), "sha256": digest}
-    fake_download(monkeypatch, tmp_path / "cache", None)  # cached: no second download
+    assert record == {"url": calls[0][0][0], "filename": "prog-gan.ot", "size": len(payload), "sha256": digest}
+    fake_download_module(monkeypatch, tmp_path / "cache", None)  # cached: no second download
     assert load_generator("karras-celebahq-1024").info["sha256"] == digest
     data = bytearray(payload)
     data[-40] ^= 0xFF  # same size, other content
@@ -369,7 +353,7 @@ def test_published_name_records_then_verifies_the_download(tmp_path, monkeypatch
 
 
 def test_a_downloaded_web_page_is_deleted_and_not_recorded(tmp_path, monkeypatch):
-    fake_download(monkeypatch, tmp_path, b"<html><title>Quota exceeded</title></html>")
+    fake_download_module(monkeypatch, tmp_path, b"<html><title>Quota exceeded</title></html>")
     with pytest.raises(CheckpointError, match="is a web page titled 'Quota exceeded'"):
         load_generator("karras-celebahq-1024")
     dest = tmp_path / "pretrained" / "prog-gan.ot"

@@ -18,6 +18,7 @@ from ganlab.errors import CheckpointError, ConfigError
 from ganlab.models.pgan import Generator, PGANConfig
 from ganlab.pretrained import PretrainedGenerator, list_published, load_generator, save_generator
 from ganlab.pretrained.zoo import build_discriminator, download_published, read_zoo_checkpoint
+from tests.helpers import fake_download_module
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "pgan_zoo"
 FIXTURE = FIXTURES / "pgan_zoo_random_32px.pth"
@@ -367,26 +368,8 @@ def test_list_published_names_urls_and_hash_prefixes():
     assert [p["resolution"] for p in pub.values()] == [256, 512, 128, 128, 1024]
 
 
-def _fake_download_module(monkeypatch, cache: Path, payload: bytes | None):
-    calls = []
-
-    def fetch(urls, dest, *, md5=None, sha256=None, progress=None):
-        calls.append((list(urls), Path(dest), progress))
-        if payload is None:
-            raise AssertionError("fetch must not be called when the file is cached")
-        Path(dest).write_bytes(payload)
-        if progress is not None:
-            progress(len(payload), len(payload))
-        return Path(dest)
-
-    mod = types.ModuleType("ganlab.download")
-    mod.fetch, mod.cache_dir = fetch, (lambda: cache)
-    monkeypatch.setitem(sys.modules, "ganlab.download", mod)
-    return calls
-
-
 def test_published_download_with_wrong_hash_is_deleted(tmp_path, monkeypatch):
-    calls = _fake_download_module(monkeypatch, tmp_path, b"not the real checkpoint")
+    calls = fake_download_module(monkeypatch, tmp_path, b"not the real checkpoint")
     seen = []
     with pytest.raises(CheckpointError, match=r"download of celebaCropped_s5_i83000-2b0acc76.pth is corrupt"):
         download_published("celeba", progress=lambda done, total: seen.append((done, total)))
@@ -397,7 +380,7 @@ def test_published_download_with_wrong_hash_is_deleted(tmp_path, monkeypatch):
 
 @needs_fixture
 def test_published_name_uses_the_cached_file(tmp_path, monkeypatch):
-    _fake_download_module(monkeypatch, tmp_path, None)
+    fake_download_module(monkeypatch, tmp_path, None)
     dest = tmp_path / "pretrained" / "celebaCropped_s5_i83000-2b0acc76.pth"
     dest.parent.mkdir()
     dest.write_bytes(FIXTURE.read_bytes())
