@@ -16,7 +16,7 @@ from ganlab import runs
 from ganlab.runs import load_run
 from ganlab.errors import GanlabError
 from ganlab.metrics.images import histogram_samples, predicted_classes
-from ganlab.progress import class_grid, class_row, fixed_grid, interpolation
+from ganlab.progress import fixed_grid
 from ganlab.train import Trainer
 from ui import controls, exports, persist
 from ui.history import nearest_frame
