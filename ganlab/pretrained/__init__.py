@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
@@ -31,6 +31,9 @@ from ganlab.pretrained.zoo import (
     pgan_config,
     read_zoo_checkpoint,
 )
+
+if TYPE_CHECKING:
+    from ganlab.pretrained.from_run import RunGenerator
 
 OWN_FORMAT = "ganlab-pgan-generator"
 OWN_VERSION = 1
@@ -123,8 +126,9 @@ def load_generator(
     device: str | torch.device = "cpu",
     *,
     progress: Callable[[int, int | None], None] | None = None,
-) -> PretrainedGenerator:
-    """Load a generator from a published name, a zoo `.pth` or our `.safetensors` + `.json`.
+) -> "PretrainedGenerator | RunGenerator":
+    """Load a generator from a published name, a zoo `.pth`, our `.safetensors` + `.json`, or a
+    run folder (any model; a `ganlab.pretrained.from_run.RunGenerator`, which also takes labels).
 
     average: for zoo checkpoints, the moving-average generator `avgG` (True, the better
     one) or the trained `netG` (False); our own format holds one generator and ignores it.
@@ -139,6 +143,10 @@ def load_generator(
         path = download_published(path_or_name, progress)
         return _load_zoo(path, average, device, name=path_or_name)
     path = Path(path_or_name)
+    if path.is_dir() and (path / "config.json").is_file():  # a run folder (save_run / train --out)
+        from ganlab.pretrained.from_run import load_run_generator
+
+        return load_run_generator(path, device)
     if not path.exists():
         if isinstance(path_or_name, str) and not _looks_like_path(path_or_name):
             names = [*bundled, *PUBLISHED.names()]
