@@ -27,7 +27,8 @@ import ganlab
 from ganlab.config import Config
 from ganlab.errors import GanlabError
 from ganlab.runs import load_run, save_run
-from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer, export_generator
+from ganlab.pretrained.export import export_generator
+from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer
 
 ASSET_DIR = Path(ganlab.__file__).resolve().parents[1] / "assets" / "pgan"
 NAMES = {"mnist": "mnist-32", "fashion_mnist": "fashion-32"}

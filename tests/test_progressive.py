@@ -12,7 +12,8 @@ from ganlab.pretrained import load_generator
 from ganlab.models.pgan import scale_depths
 from ganlab.runs import is_progressive_run, load_run, save_run
 from ganlab.train import Trainer, build_trainer
-from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer, export_generator
+from ganlab.pretrained.export import export_generator
+from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer
 
 
 def tiny_images(n: int = 64, side: int = 8, seed: int = 0) -> Dataset:

@@ -14,8 +14,11 @@ the data that is present:
   on real + fake when D has no BatchNorm, no D weight gradients in G's update,
   fused Adam, and, in the DCGANs, G's bottom layer and D's top layer computed as
   the matrix products they are (`BottomConvT`, `TopConv`);
-- quality: a fresh Trainer trains for a wall-clock budget (`--seconds`), then
-  its generator gets the classifier metrics of
+- quality: a fresh Trainer trains for a budget of training time (`--seconds`),
+  evaluated every `--eval-every` steps (500) on `--eval-samples` balanced samples to
+  find the step at which each target of `ganlab.bench.thresholds` is first reached
+  (the `first_reached` column: cgan cond_acc >= 0.90, cdcgan >= 0.95, every class
+  covered); then its generator gets the classifier metrics of
   `ganlab.metrics.images` on `--eval-samples` samples (and the Parzen estimate
   with `--parzen`), next to the same metrics of real images as a reference.
 Targets on a 2-core CPU with the 10,000-image MNIST split: every model covers
@@ -47,6 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speed-seconds", type=float, default=30.0,
                    help="per model: seconds of each loop (Trainer, textbook) in the speed comparison")
     p.add_argument("--eval-samples", type=int, default=5000)
+    p.add_argument("--eval-every", type=int, default=500,
+                   help="steps between the evaluations that find when each target is first reached")
     p.add_argument("--parzen", action="store_true", help="add the Parzen estimate (10,000 samples; slow)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--device", default="cpu")
@@ -196,7 +201,8 @@ def run(args: argparse.Namespace) -> dict:
     from ganlab.metrics.images import image_metrics, parzen_for_run
     from ganlab.presets import resolve_config
     from ganlab.progress import class_grid, fixed_grid
-    from ganlab.train import Trainer
+    from ganlab.bench.sweep import train_and_track
+    from ganlab.bench.thresholds import first_reached, format_reached, met_targets
 
     torch.set_num_threads(args.threads)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -212,9 +218,14 @@ def run(args: argparse.Namespace) -> dict:
                                                "eval_every": 0, "progress_every": 0})
         # Speed with the EMA of G off: the textbook loop keeps no average, so both do the same work.
         sp = compare_speed(cfg.replace(ema=0.0), data, args.speed_seconds)
-        trainer = Trainer(cfg, dataset=data)
-        trainer.run(minutes=args.seconds / 60.0)
+        # Evaluated every --eval-every steps (outside the training budget) to find the step at
+        # which each of issue 14's targets is first met.
+        trainer, evals = train_and_track(cfg, 1 << 62, eval_every=args.eval_every,
+                                         eval_samples=args.eval_samples, seconds=args.seconds, dataset=data)
+        reached = first_reached(m, evals)
         row = {"model": m, "steps": trainer.step_count, "train_s": round(trainer.elapsed, 1),
+               "first_reached": format_reached(reached), "reached": reached,
+               "targets_met": met_targets(m, reached), "evals": evals,
                "img_s": sp.ours, "textbook_img_s": sp.textbook, "ratio": sp.ours / sp.textbook,
                "cpu_ratio": sp.ours_cpu / sp.textbook_cpu}
         row.update(image_metrics(trainer, args.eval_samples, seed=args.seed + EVAL_SEED))
@@ -229,18 +240,19 @@ def run(args: argparse.Namespace) -> dict:
     reference = _real_reference(data, args.eval_samples, args.seed)
     return {"data": args.data, "images": len(data), "note": data.info.note, "threads": args.threads,
             "seconds": args.seconds, "speed_seconds": args.speed_seconds,
-            "eval_samples": args.eval_samples, "rows": rows, "real_reference": reference}
+            "eval_samples": args.eval_samples, "eval_every": args.eval_every, "rows": rows, "real_reference": reference}
 
 
 def table(result: dict) -> str:
     cols = ["model", "steps", "img_s", "textbook_img_s", "ratio", "cpu_ratio", "fd", "score", "classes_covered",
-            "class_entropy", "cond_acc"]
+            "class_entropy", "cond_acc", "first_reached"]
     if any("parzen_ll" in r for r in result["rows"]):
         cols += ["parzen_ll", "parzen_se", "parzen_sigma"]
     real = {"model": "(real images)", **result["real_reference"]}
     head = (f"bench mnist: {result['data']}, {result['images']:,} images, {result['threads']} thread(s), "
             f"{result['seconds']:g} s of training per model; speed: {result['speed_seconds']:g} s of each "
             "loop, alternating; "
-            f"metrics on {result['eval_samples']} samples")
+            f"metrics on {result['eval_samples']} samples; first_reached: the step of the first evaluation "
+            f"(every {result.get('eval_every', 500)} steps) meeting each target (- = not within the budget)")
     note = f"\nnote: {result['note']}" if result["note"] else ""
     return head + note + "\n" + format_table(result["rows"] + [real], cols)

@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
@@ -37,6 +37,9 @@ from ganlab.pretrained.zoo import (
     pgan_config,
     zoo_checkpoint,
 )
+
+if TYPE_CHECKING:
+    from ganlab.pretrained.from_run import RunGenerator
 
 OWN_FORMAT = "ganlab-pgan-generator"
 OWN_VERSION = 1
@@ -152,9 +155,10 @@ def load_generator(
     device: str | torch.device = "cpu",
     *,
     progress: Callable[[int, int | None], None] | None = None,
-) -> PretrainedGenerator:
-    """Load a generator from a published name, a zoo `.pth`, a Karras `.ot` / `.pth` or our
-    `.safetensors` + `.json`.
+) -> "PretrainedGenerator | RunGenerator":
+    """Load a generator from a published name, a zoo `.pth`, a Karras `.ot` / `.pth`, our
+    `.safetensors` + `.json`, or a run folder (any model; a
+    `ganlab.pretrained.from_run.RunGenerator`, which also takes labels).
 
     average: for zoo checkpoints, the moving-average generator `avgG` (True, the better
     one) or the trained `netG` (False); other files hold one generator and ignore it.
@@ -179,6 +183,10 @@ def load_generator(
                           extra={"sha256": record["sha256"], "size": record["size"], "url": entry.url,
                                  "source": entry.source, "licence": entry.licence, "dataset": entry.dataset})
     path = Path(path_or_name)
+    if path.is_dir() and (path / "config.json").is_file():  # a run folder (save_run / train --out)
+        from ganlab.pretrained.from_run import load_run_generator
+
+        return load_run_generator(path, device)
     if not path.exists():
         if isinstance(path_or_name, str) and not _looks_like_path(path_or_name):
             names = [*bundled, *_published_names()]

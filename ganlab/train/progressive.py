@@ -19,7 +19,7 @@ schedule counted in real images shown to D (`PGANSchedule`):
 - optimiser: Adam with the Config's lrs and betas (the `pgan` preset: beta1 = 0,
   beta2 = 0.99); the optimisers restart at every new scale, as in pytorch_GAN_zoo;
 - the averaged generator G_ema (decay cfg.ema) is what `sample` and
-  `export_generator` use.
+  `ganlab.pretrained.export.export_generator` use.
 
 `ProgressiveTrainer` is a `ganlab.train.trainer.Trainer`: one iteration is the
 same D / G update; it replaces only the networks (grown), the real batch
@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -284,16 +283,4 @@ class ProgressiveTrainer(Trainer):
         self.images_seen = int(extra["images_seen"])
 
 
-def export_generator(trainer: ProgressiveTrainer, path: str | Path, name: str | None = None,
-                     ema: bool = True) -> Path:
-    """Write the (averaged) generator as PATH.safetensors + PATH.json for `load_generator`.
-
-    The network is exported as grown so far with alpha as it is now (a run stopped
-    mid fade-in exports the blended network). Returns the .safetensors path.
-    """
-    from ganlab.pretrained import save_generator
-
-    return save_generator(trainer._sampler(ema), path, name=name)
-
-
-__all__ = ["PGANSchedule", "ProgressiveTrainer", "export_generator"]
+__all__ = ["PGANSchedule", "ProgressiveTrainer"]
