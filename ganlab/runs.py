@@ -19,6 +19,7 @@ that reads or writes these files.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import struct
@@ -422,10 +423,21 @@ class RunSummary:
     steps: int
     latest: dict[str, float] = field(default_factory=dict)
 
+    METRICS = ("d_loss", "g_loss", "fd", "score", "classes_covered", "cond_acc")
+
+    def metrics(self) -> dict[str, float]:
+        """Each of METRICS as a float, NaN when the run never recorded it (or not a number)."""
+        def number(v: Any) -> float:
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+        return {k: number(self.latest.get(k)) for k in self.METRICS}
+
     def row(self) -> dict[str, Any]:
-        keys = ("d_loss", "g_loss", "fd", "score", "classes_covered", "cond_acc")
-        return {"run": self.name, "data": self.data, "model": self.model, "steps": self.steps,
-                **{k: self.latest.get(k) for k in keys}}
+        """The runs table's row. One type per column (a table of rows that mix None and
+        numbers, or text and numbers, fails Arrow's conversion): run, data, model text;
+        steps int; each metric a float (NaN: not recorded)."""
+        return {"run": self.name, "data": self.data, "model": self.model, "steps": int(self.steps),
+                **self.metrics()}
 
 
 def _step_and_kind(run: Path, history: list[dict[str, float]]) -> tuple[int, str]:

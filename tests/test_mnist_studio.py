@@ -22,7 +22,7 @@ from tests import helpers
 from tests.helpers import wait_until
 from ui import exports
 from ui.runner import Runner, close_all, live_runner_threads
-from ui.studio import save_upload, studio_config, to_image
+from ui.studio import compare_rows, save_upload, studio_config, to_image
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
 needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
@@ -281,6 +281,26 @@ def test_list_runs_reads_folders_and_skips_the_rest(tmp_path) -> None:
     assert sorted(r.name for r in found) == ["image_folder-mlp-1", "image_folder-mlp-2"]
     assert found[0].steps == 2 and found[0].row()["d_loss"] == pytest.approx(tr.history[-1]["d_loss"])
     assert runs.list_runs(tmp_path / "nowhere") == []
+
+
+def test_runs_tables_have_one_type_per_column(tmp_path) -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    # Two runs: one scored (fd, score), one with only losses, as the studio lists them.
+    scored = runs.RunSummary("a", tmp_path, "mnist", "cgan", 40, {"d_loss": 1.2, "g_loss": 0.7, "fd": 3.5,
+                                                                "score": 8.0, "classes_covered": 10})
+    plain = runs.RunSummary("b", tmp_path, "image_folder", "mlp", 2, {"d_loss": 1.4, "g_loss": 0.6})
+    table = pd.DataFrame([scored.row(), plain.row()])
+    assert table.dtypes.to_dict() == {"run": object, "data": object, "model": object, "steps": "int64",
+                                      **{k: "float64" for k in runs.RunSummary.METRICS}}
+    assert table["classes_covered"].tolist()[0] == 10.0 and table["cond_acc"].isna().all()
+    pa.Table.from_pandas(table)  # what st.dataframe does; mixed columns raise here
+    compare = pd.DataFrame(compare_rows(scored))
+    assert compare.dtypes.to_dict() == {"metric": object, "value": "float64"}
+    assert compare["metric"].tolist() == ["steps", "d_loss", "g_loss", "fd", "score", "classes_covered"]
+    assert compare["value"].tolist() == [40.0, 1.2, 0.7, 3.5, 8.0, 10.0]
+    pa.Table.from_pandas(compare)
 
 
 def test_studio_config_rejects_toy_sets_and_unknown_models() -> None:

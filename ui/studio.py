@@ -3,6 +3,7 @@ uploaded pictures onto disk, grids as arrays for st.image, the device in words, 
 page's panels (image-folder inputs, training charts, class views, runs on disk)."""
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,7 +17,7 @@ from ganlab.config import Config
 from ganlab.errors import ConfigError, DataError, GanlabError
 from ganlab.presets import resolve_config
 from ganlab.progress import class_grid, class_row, interpolation
-from ganlab.runs import list_runs
+from ganlab.runs import RunSummary, list_runs
 from ganlab.train import Trainer
 from ui.runner import Runner
 from ui.views import history_columns
@@ -188,5 +189,11 @@ def runs_panel(root: Path, on_open: Callable[[str], None], grid_of: Callable[[st
                       caption=f"{name}: step {run.steps}", width=360)
         except GanlabError as exc:
             col.error(str(exc))
-        col.dataframe([{"metric": k, "value": v} for k, v in run.row().items() if v is not None],
-                      hide_index=True)
+        col.dataframe(compare_rows(run), hide_index=True)
+
+
+def compare_rows(run: RunSummary) -> list[dict[str, Any]]:
+    """A run's numbers for the side-by-side table: {"metric": name, "value": float}, steps
+    first, metrics it never recorded left out (numbers only: one type per column)."""
+    rows = [{"metric": "steps", "value": float(run.steps)}]
+    return rows + [{"metric": k, "value": v} for k, v in run.metrics().items() if not math.isnan(v)]
