@@ -292,12 +292,13 @@ def test_runs_tables_have_one_type_per_column(tmp_path) -> None:
                                                                 "score": 8.0, "classes_covered": 10})
     plain = runs.RunSummary("b", tmp_path, "image_folder", "mlp", 2, {"d_loss": 1.4, "g_loss": 0.6})
     table = pd.DataFrame([scored.row(), plain.row()])
-    assert table.dtypes.to_dict() == {"run": object, "data": object, "model": object, "steps": "int64",
-                                      **{k: "float64" for k in runs.RunSummary.METRICS}}
+    text = pd.api.types.is_string_dtype
+    assert all(text(table[c]) for c in ("run", "data", "model")) and table["steps"].dtype == "int64"
+    assert {str(table[k].dtype) for k in runs.RunSummary.METRICS} == {"float64"}
     assert table["classes_covered"].tolist()[0] == 10.0 and table["cond_acc"].isna().all()
     pa.Table.from_pandas(table)  # what st.dataframe does; mixed columns raise here
     compare = pd.DataFrame(compare_rows(scored))
-    assert compare.dtypes.to_dict() == {"metric": object, "value": "float64"}
+    assert text(compare["metric"]) and compare["value"].dtype == "float64"
     assert compare["metric"].tolist() == ["steps", "d_loss", "g_loss", "fd", "score", "classes_covered"]
     assert compare["value"].tolist() == [40.0, 1.2, 0.7, 3.5, 8.0, 10.0]
     pa.Table.from_pandas(compare)
