@@ -12,12 +12,16 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ganlab.errors import DivergenceError, GanlabError
 from ganlab.seeds import EVAL_SEED
+
+if TYPE_CHECKING:
+    from ganlab.config import Config
+    from ganlab.train.distributed import DistContext
 
 
 class ProgressBar:
@@ -97,6 +101,30 @@ def _check_out_dir(out: Path) -> None:
                           "where a folder is needed); choose a folder you can write to")
 
 
+def _is_main_rank(ctx: "DistContext | None") -> bool:
+    """True in a plain run and on rank 0 under torchrun (the process that prints)."""
+    return ctx is None or ctx.is_main
+
+
+def _check_resume_matches(cfg: "Config", data: str | None, preset: str | None) -> None:
+    """GanlabError when `--data` / `--preset` given with --resume contradict the run's config:
+    a resumed run keeps its data and settings, so they would be silently ignored."""
+    if data is not None and data != cfg.data:
+        raise GanlabError(f"--data {data} contradicts the run, which trains on {cfg.data!r}; a resumed "
+                          "run keeps its data: drop --data, or start a new run with --out")
+    if preset is not None:
+        from ganlab.presets import PRESETS
+
+        settings = PRESETS.get(preset).settings
+        differ = sorted(k for k, v in settings.items() if getattr(cfg, k, v) != v)
+        if differ:
+            shown = ", ".join(f"{k}={settings[k]!r} (run: {getattr(cfg, k)!r})" for k in differ[:4])
+            more = " ..." if len(differ) > 4 else ""
+            raise GanlabError(f"--preset {preset} contradicts the run: {shown}{more}; a resumed run keeps "
+                              "its settings: drop --preset (change a live setting with --set KEY=VALUE), "
+                              "or start a new run with --out")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from ganlab.config import parse_assignments
     from ganlab.data import build_dataset
@@ -115,6 +143,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _check_out_dir(out)
     if args.resume:
         cfg = read_config(args.resume)
+        _check_resume_matches(cfg, args.data, args.preset)
     else:
         if out is None:
             raise GanlabError("train needs --out RUN_DIR (where the run is written)")
@@ -129,13 +158,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg.validate()
         dataset = distributed.shard(build_dataset(cfg.data_options()), ctx)
     if args.resume:
-        trainer = load_run(args.resume, device=overrides.pop("device", None), dataset=dataset)
+        notes: list[str] = []
+        trainer = load_run(args.resume, device=overrides.pop("device", None), dataset=dataset, notes=notes)
+        if _is_main_rank(ctx):
+            for note in notes:
+                print(f"note: {note}", file=sys.stderr)
         if overrides:
             trainer.update(**overrides)
         out = out or Path(args.resume)
     else:
         trainer = build_trainer(cfg, dataset=dataset)
-    main_rank = ctx is None or ctx.is_main
+    main_rank = _is_main_rank(ctx)
     if ctx is not None:
         distributed.wrap(trainer, ctx)
     if trainer.info.note and main_rank:
@@ -208,7 +241,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from ganlab.runs import load_run
+    from ganlab.runs import load_generator_run
 
     import torch
 
@@ -217,7 +250,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     out = Path(args.out)
     # Refused rather than fixed up: numpy's savez would silently append .npz to another name.
     _check_out_file(out, ".npz")
-    trainer = load_run(args.run_dir, device="cpu", with_data=False)
+    # Only config.json and G's weights: sampling works when the training state is damaged.
+    trainer = load_generator_run(args.run_dir, device="cpu")
     labels = None
     if args.label is not None:
         if not trainer.num_classes:
@@ -233,6 +267,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         from ganlab.imageio import to_uint8
 
         arrays["images"] = to_uint8(x).numpy()
+    elif trainer.info.offset is not None:
+        # The data were shifted by the offset to keep float32 precision: add it back in
+        # float64, so the samples are in the user's units at full precision.
+        arrays["points"] = x.numpy().astype(np.float64) + np.asarray(trainer.info.offset, dtype=np.float64)
     else:
         arrays["points"] = x.numpy().astype(np.float32)
     if y is not None:
@@ -249,12 +287,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from ganlab.runs import load_run
+    from ganlab.runs import load_generator_run
 
     _check_count(args.n, "--n")
     _check_count(args.parzen_samples, "--parzen-samples")
     _check_seed(args.seed, used_up_to=1 if args.parzen else 0)  # Parzen samples use seed + 1
-    trainer = load_run(args.run_dir, device=args.device)
+    trainer = load_generator_run(args.run_dir, device=args.device, with_data=True)  # G and the data suffice
     n = args.n or trainer.cfg.eval_samples
     fd_note = _fd_size_note(trainer, n)
     if fd_note:

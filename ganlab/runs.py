@@ -2,40 +2,51 @@
 
 A run folder holds:
 - config.json        the full Config (strict JSON round trip);
-- model.safetensors  G.*, D.* and (if EMA is on) G_ema.* weights and buffers;
+- model.safetensors  G.*, D.* and (if EMA is on) G_ema.* weights and buffers; its
+                     header metadata repeats the step, data info and growth, so that
+                     config.json + model.safetensors alone can sample (`load_generator_run`);
 - state.safetensors  optimizer moments and RNG state (what `--resume` needs);
 - state.json         step, elapsed time, optimizer hyperparameters, data info and,
                      for a progressive run, "kind": "pgan" with its growth;
 - history.jsonl      one JSON object per recorded row (losses, metrics).
 Each file is written to a temporary name in the same folder and renamed into
 place (`atomic_write`), so an interrupted save never leaves a half-written file.
-Nothing is pickled. The trainers say what is saved (`named_networks`,
+A damaged file raises CheckpointError naming the file, what is wrong and the fix;
+a history cut short in its last line loses that line only. Nothing is pickled. The trainers say what is saved (`named_networks`,
 `named_optimizers`, `named_rngs`, `extra_state`); this module is the only one
 that reads or writes these files.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import struct
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ganlab import __version__
 from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
-from ganlab.errors import CheckpointError, ConfigError
+from ganlab.errors import CheckpointError, ConfigError, GanlabError
 from ganlab.train import PGANSchedule, ProgressiveTrainer, Trainer, build_trainer
+from ganlab.train.base import broken_state, divergence_message
 
 FORMAT = 1
 FILES = ("config.json", "model.safetensors", "state.safetensors", "state.json", "history.jsonl")
 RUNS_ENV = "GANLAB_RUNS"
+MODEL_META = "ganlab"  # the key of model.safetensors' header metadata (a JSON string)
+# What to do when the training state (state.json / state.safetensors) is damaged.
+STATE_FIX = ("restore the file from a backup to continue training; the weights alone still sample "
+             "(`python -m ganlab sample RUN_DIR`)")
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
@@ -93,15 +104,18 @@ def _unflat_optimizer(prefix: str, meta: dict, tensors: dict[str, torch.Tensor])
 def info_to_json(info: DataInfo) -> dict[str, Any]:
     return {"name": info.name, "kind": info.kind, "shape": list(info.shape),
             "num_classes": info.num_classes, "class_names": list(info.class_names), "note": info.note,
-            "center": None if info.center is None else info.center.tolist(), "scale": info.scale}
+            "center": None if info.center is None else info.center.tolist(), "scale": info.scale,
+            "offset": None if info.offset is None else [float(v) for v in info.offset]}
 
 
 def info_from_json(d: dict[str, Any]) -> DataInfo:
-    center = d.get("center")
+    """The DataInfo of `info_to_json`; KeyError / TypeError / ValueError when malformed."""
+    center, offset = d.get("center"), d.get("offset")
     return DataInfo(name=d["name"], kind=d["kind"], shape=tuple(d["shape"]),
                     num_classes=d.get("num_classes", 0), class_names=tuple(d.get("class_names", ())),
                     note=d.get("note", ""), scale=d.get("scale"),
-                    center=None if center is None else torch.tensor(center, dtype=torch.float32))
+                    center=None if center is None else torch.tensor(center, dtype=torch.float32),
+                    offset=None if offset is None else tuple(float(v) for v in offset))
 
 
 def save_run(trainer: Trainer, run_dir: str | Path) -> Path:
@@ -125,7 +139,10 @@ def save_run(trainer: Trainer, run_dir: str | Path) -> Path:
         "data_info": info_to_json(trainer.info),
         **{k: _flat_optimizer(k, opt, state) for k, opt in trainer.named_optimizers().items()},
     }
-    atomic_write(run / "model.safetensors", lambda p: save_file(weights, str(p)))
+    # Enough to rebuild and sample G from config.json and this file alone (`load_generator_run`).
+    facts = {"step": trainer.step_count, "data_info": meta["data_info"], **trainer.extra_state()}
+    atomic_write(run / "model.safetensors",
+                 lambda p: save_file(weights, str(p), metadata={MODEL_META: json.dumps(facts)}))
     atomic_write(run / "state.safetensors", lambda p: save_file(state, str(p)))
     write_text_atomic(run / "state.json", json.dumps(meta, indent=1))
     write_text_atomic(run / "config.json", trainer.cfg.to_json() + "\n")
@@ -134,6 +151,7 @@ def save_run(trainer: Trainer, run_dir: str | Path) -> Path:
 
 
 def read_config(run_dir: str | Path) -> Config:
+    """The run's config.json; CheckpointError when the folder is not a run or the file is invalid."""
     run = Path(run_dir)
     if not (run / "config.json").is_file():
         raise CheckpointError(f"{str(run)!r} is not a ganlab run directory (no config.json); "
@@ -142,42 +160,112 @@ def read_config(run_dir: str | Path) -> Config:
         return Config.load(run / "config.json")
     except ConfigError as exc:
         raise CheckpointError(f"{run / 'config.json'} is invalid: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(f"{run / 'config.json'} is not readable JSON ({exc}); the file is damaged: "
+                              "restore it from a backup") from None
 
 
 def read_run_meta(run_dir: str | Path, device: str | None = None) -> tuple[Config, dict[str, Any]]:
-    """(config, state.json) of a run directory; `device` overrides the saved device."""
+    """(config, state.json) of a run directory; `device` overrides the saved device.
+    CheckpointError when state.json is missing, not JSON or not an object."""
     run = Path(run_dir)
     cfg = read_config(run)
     if device is not None:
         cfg.device = device
+    path = run / "state.json"
     try:
-        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{run / 'state.json'} is missing or unreadable ({exc})") from None
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing; {STATE_FIX}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not readable JSON ({exc}); the file is damaged: {STATE_FIX}") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} does not hold a JSON object; the file is damaged: {STATE_FIX}")
     return cfg, meta
 
 
-def read_history(run_dir: str | Path) -> list[dict[str, float]]:
+@contextmanager
+def _reading(path: Path, fix: str) -> Iterator[None]:
+    """Turn a missing entry or malformed value met while restoring from `path` into one
+    CheckpointError naming the file, the entry and `fix` (never a KeyError traceback)."""
+    try:
+        yield
+    except KeyError as exc:
+        raise CheckpointError(f"{path} has no entry {exc.args[0]!r}; the file is damaged or was "
+                              f"edited: {fix}") from None
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+        if isinstance(exc, GanlabError):  # already a message for the user
+            raise
+        raise CheckpointError(f"{path} holds a malformed value ({exc}); the file is damaged or was "
+                              f"edited: {fix}") from None
+
+
+def read_history_notes(run_dir: str | Path) -> tuple[list[dict[str, float]], list[str]]:
+    """(history rows, notes) of a run: a last line cut short (a save interrupted by a
+    crash or a full disk) is skipped with a note; a damaged line before the last is a
+    CheckpointError naming the line and the fix."""
     path = Path(run_dir) / "history.jsonl"
     if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [], []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    rows: list[dict[str, float]] = []
+    for i, line in enumerate(lines[:last + 1]):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        elif i == last:
+            since = f"after step {rows[-1].get('step')}" if rows else "from the start"
+            return rows, [f"{path}: its last line (line {i + 1}) is cut short and was skipped; the "
+                          f"history goes on {since}"]
+        else:
+            raise CheckpointError(f"{path}: line {i + 1} is not a history row (a JSON object); the file "
+                                  "is damaged: delete that line, or the file (it only records losses "
+                                  "and metrics; training state is kept elsewhere)")
+    return rows, []
 
 
-def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+def read_history(run_dir: str | Path) -> list[dict[str, float]]:
+    """The run's history rows (a last line cut short is skipped; see `read_history_notes`)."""
+    return read_history_notes(run_dir)[0]
+
+
+def _damage(path: Path) -> str:
+    """What is wrong with a safetensors file that does not load, in words: cut short (the
+    header promises more bytes than the file has), or not a safetensors file at all."""
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(n)) if 0 < n < size else None
+        ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+        expected = 8 + n + max(ends, default=0)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error):
+        return "is not a readable safetensors file"
+    if size < expected:
+        return f"is cut short ({size:,} of {expected:,} bytes: a copy or save that did not finish)"
+    return "is not a readable safetensors file"
+
+
+def _load_tensors(path: Path, fix: str = "restore the run folder from a backup, or retrain"
+                  ) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; the run directory is incomplete (was training "
                               "interrupted before the first save?)")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not a readable safetensors file ({exc}); "
-                              "the checkpoint is corrupt: retrain or restore it") from None
+        raise CheckpointError(f"{path} {_damage(path)}; the checkpoint is damaged: {fix}") from None
 
 
 def load_nets(run: Path, nets: dict[str, "torch.nn.Module | None"]) -> None:
     """Load the run's model.safetensors into `nets` (prefix "G" / "D" / "G_ema" -> module;
-    None is skipped); CheckpointError when the tensors do not fit the modules."""
+    None is skipped); CheckpointError when the file is damaged or the tensors do not fit."""
     weights = _load_tensors(run / "model.safetensors")
     for name, net in nets.items():
         if net is None:
@@ -198,45 +286,122 @@ def is_progressive_run(run_dir: str | Path) -> bool:
         return False
 
 
+def _model_facts(run: Path) -> dict[str, Any] | None:
+    """The step, data info and growth saved in model.safetensors' header, or None (a run
+    saved before they were, or a file whose header cannot be read)."""
+    try:
+        with safe_open(str(run / "model.safetensors"), "pt") as fh:
+            text = (fh.metadata() or {}).get(MODEL_META)
+        facts = json.loads(text) if text else None
+    except (SafetensorError, OSError, ValueError):
+        return None
+    return facts if isinstance(facts, dict) else None
+
+
+def _new_trainer(run: Path, cfg: Config, facts: dict[str, Any], where: Path, *, with_data: bool,
+                 dataset: Dataset | None, schedule: PGANSchedule | None) -> Trainer:
+    """The trainer of a saved run, shaped (grown) for its weights, before they load; `facts`
+    holds "data_info" and the trainer's extra state, read from `where`."""
+    with _reading(where, STATE_FIX):
+        progressive = facts.get("kind") == "pgan"
+        if progressive and "eps_drift" in facts["schedule"]:
+            # Runs saved before the drift term became the Config's d_drift kept it in the schedule.
+            cfg.d_drift = float(facts["schedule"].pop("eps_drift"))
+        if dataset is None and not with_data:
+            info = info_from_json(facts["data_info"])
+            dataset = Dataset(torch.zeros((4, *info.shape), dtype=torch.uint8 if progressive else torch.float32),
+                              info)
+        saved = PGANSchedule.from_dict(facts["schedule"]) if progressive else None
+    if saved is None:
+        return build_trainer(cfg, dataset)
+    if schedule is not None and schedule.depths != saved.depths:
+        raise ConfigError(f"a new schedule must keep the run's depths {list(saved.depths)}, "
+                          f"got {list(schedule.depths)}")
+    trainer = ProgressiveTrainer(cfg, dataset, schedule or saved)
+    with _reading(where, STATE_FIX):
+        trainer.prepare_load(facts)
+    return trainer
+
+
+def _refuse_broken(trainer: Trainer, run: Path, step: int, *, optimizers: bool) -> None:
+    """CheckpointError (the divergence message) when the loaded weights (and moments) are
+    already non-finite or huge: a run saved after it diverged."""
+    nets = trainer.named_networks()
+    if not optimizers:
+        nets = {k: v for k, v in nets.items() if k != "D"}
+    broken = broken_state(nets, trainer.named_optimizers() if optimizers else None)
+    if broken:
+        raise CheckpointError(divergence_message(step, "", "", trainer.cfg, f"{broken} in {run}"))
+
+
 def load_run(run_dir: str | Path, *, device: str | None = None, with_data: bool = True,
-             dataset: Dataset | None = None, schedule: PGANSchedule | None = None) -> Trainer:
+             dataset: Dataset | None = None, schedule: PGANSchedule | None = None,
+             notes: list[str] | None = None) -> Trainer:
     """Rebuild the trainer of any run folder (weights, optimizers, rngs, history), grown
     to the saved scale for a progressive run.
 
-    with_data=False skips loading the training data (enough to sample from G).
+    with_data=False skips loading the training data (enough to sample from G; see also
+    `load_generator_run`, which needs no training state).
     `device` overrides the saved device (e.g. "cpu" for a run trained on a GPU).
     schedule: replaces a progressive run's saved schedule for the rest of the run (same
     depths), e.g. to shorten the remaining phases.
+    notes: when given, sentences about what was repaired on loading (a history line cut
+    short and skipped) are appended to it.
+    Raises CheckpointError naming the damaged file and the fix, or saying that the saved
+    state already diverged; ConfigError for a schedule with other depths.
     """
     run = Path(run_dir)
     cfg, meta = read_run_meta(run, device)
-    progressive = meta.get("kind") == "pgan"
-    if progressive and "eps_drift" in meta["schedule"]:
-        # Runs saved before the drift term became the Config's d_drift kept it in the schedule.
-        cfg.d_drift = float(meta["schedule"].pop("eps_drift"))
-    if dataset is None and not with_data:
-        info = info_from_json(meta["data_info"])
-        dataset = Dataset(torch.zeros((4, *info.shape), dtype=torch.uint8 if progressive else torch.float32), info)
-    if progressive:
-        saved = PGANSchedule.from_dict(meta["schedule"])
-        if schedule is not None and schedule.depths != saved.depths:
-            raise ConfigError(f"a new schedule must keep the run's depths {list(saved.depths)}, "
-                              f"got {list(schedule.depths)}")
-        trainer: Trainer = ProgressiveTrainer(cfg, dataset, schedule or saved)
-        trainer.prepare_load(meta)
-    else:
-        trainer = build_trainer(cfg, dataset)
+    history, history_notes = read_history_notes(run)
+    trainer = _new_trainer(run, cfg, meta, run / "state.json", with_data=with_data, dataset=dataset,
+                           schedule=schedule)
     load_nets(run, trainer.named_networks())
-    state = _load_tensors(run / "state.safetensors")
-    for name, opt in trainer.named_optimizers().items():
-        opt.load_state_dict(_unflat_optimizer(name, meta[name], state))
+    state = _load_tensors(run / "state.safetensors", STATE_FIX)
+    with _reading(run / "state.json", STATE_FIX):
+        for name, opt in trainer.named_optimizers().items():
+            opt.load_state_dict(_unflat_optimizer(name, meta[name], state))
+        trainer.step_count = int(meta["step"])
+        trainer.elapsed = float(meta["elapsed"])
+        trainer.losses.load_state_dict(meta["acc"])
+        trainer.last = dict(meta["last"])
     for name, rng in trainer.named_rngs().items():
+        if f"rng.{name}" not in state:
+            raise CheckpointError(f"{run / 'state.safetensors'} has no random state rng.{name}; the file "
+                                  f"is damaged: {STATE_FIX}")
         rng.set_state(state[f"rng.{name}"])
-    trainer.step_count = int(meta["step"])
-    trainer.elapsed = float(meta["elapsed"])
-    trainer.losses.load_state_dict(meta["acc"])
-    trainer.last = dict(meta["last"])
-    trainer.history = read_history(run)
+    _refuse_broken(trainer, run, trainer.step_count, optimizers=True)
+    trainer.history = history
+    if notes is not None:
+        notes.extend(history_notes)
+    return trainer
+
+
+def load_generator_run(run_dir: str | Path, *, device: str | None = None, with_data: bool = False,
+                       dataset: Dataset | None = None) -> Trainer:
+    """A trainer with the run's generator (G and G_ema) loaded, for `sample` and `eval`:
+    needs only config.json and model.safetensors, so it works when the training state
+    (state.json, state.safetensors, history) is damaged. D and the optimizers stay as
+    built (untrained); step_count is the saved step.
+
+    with_data / dataset / device as `load_run`. Raises CheckpointError naming the file
+    and the fix (a run saved before model.safetensors held its data info also needs a
+    readable state.json), or when G's weights are already non-finite or huge.
+    """
+    run = Path(run_dir)
+    cfg = read_config(run)
+    if device is not None:
+        cfg.device = device
+    facts, where = _model_facts(run), run / "model.safetensors"
+    if facts is None:
+        if not (run / "model.safetensors").is_file():
+            _load_tensors(run / "model.safetensors")  # the message for a missing file
+        _, facts = read_run_meta(run)
+        where = run / "state.json"
+    trainer = _new_trainer(run, cfg, facts, where, with_data=with_data, dataset=dataset, schedule=None)
+    load_nets(run, {"G": trainer.G, "G_ema": trainer.G_ema})
+    with _reading(where, STATE_FIX):
+        trainer.step_count = int(facts.get("step", 0))
+    _refuse_broken(trainer, run, trainer.step_count, optimizers=False)
     return trainer
 
 
@@ -258,10 +423,21 @@ class RunSummary:
     steps: int
     latest: dict[str, float] = field(default_factory=dict)
 
+    METRICS = ("d_loss", "g_loss", "fd", "score", "classes_covered", "cond_acc")
+
+    def metrics(self) -> dict[str, float]:
+        """Each of METRICS as a float, NaN when the run never recorded it (or not a number)."""
+        def number(v: Any) -> float:
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+        return {k: number(self.latest.get(k)) for k in self.METRICS}
+
     def row(self) -> dict[str, Any]:
-        keys = ("d_loss", "g_loss", "fd", "score", "classes_covered", "cond_acc")
-        return {"run": self.name, "data": self.data, "model": self.model, "steps": self.steps,
-                **{k: self.latest.get(k) for k in keys}}
+        """The runs table's row. One type per column (a table of rows that mix None and
+        numbers, or text and numbers, fails Arrow's conversion): run, data, model text;
+        steps int; each metric a float (NaN: not recorded)."""
+        return {"run": self.name, "data": self.data, "model": self.model, "steps": int(self.steps),
+                **self.metrics()}
 
 
 def _step_and_kind(run: Path, history: list[dict[str, float]]) -> tuple[int, str]:

@@ -22,9 +22,9 @@ from ui import controls, exports, persist
 from ui.history import nearest_frame
 from ui.live import apply_settings
 from ui.runner import Runner, session_runner
-from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, class_views, device_summary,
-                       image_folder_inputs, runs_panel, settings_config, studio_config, to_image,
-                       training_charts)
+from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, check_data_path, class_views,
+                       device_summary, image_folder_inputs, runs_panel, settings_config, studio_config,
+                       to_image, training_charts)
 
 st.set_page_config(page_title="MNIST studio", page_icon="🖼️", layout="wide")
 
@@ -75,6 +75,7 @@ try:
     cfg = settings_config({ctrl.field: ss[ctrl.key] for ctrl in controls.all_controls(GROUPS).values()},
                           ss.get(key("base")))
     cfg.validate()
+    check_data_path(cfg, "studio.")  # this session's uploads, or a folder the server allows
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
@@ -189,6 +190,7 @@ def open_run(path: str) -> None:
     """Load a run folder into this session's runner (paused); its settings fill the sidebar."""
     runner.pause()
     try:
+        check_data_path(runs.read_config(path), "studio.")  # the run's data must be readable here too
         trainer = load_run(path)
     except GanlabError as exc:
         ss[key("error")] = str(exc)

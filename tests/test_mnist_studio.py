@@ -2,7 +2,9 @@
 pause / resume / stop, live settings, class views, runs on disk, exports, bad input."""
 from __future__ import annotations
 
+import gc
 import io
+import os
 import time
 import zipfile
 from pathlib import Path
@@ -22,7 +24,8 @@ from tests import helpers
 from tests.helpers import wait_until
 from ui import exports
 from ui.runner import Runner, close_all, live_runner_threads
-from ui.studio import save_upload, studio_config, to_image
+from ui.serverdata import SERVER_DATA_ENV, UPLOADS_ROOT, SessionUploads
+from ui.studio import compare_rows, save_upload, studio_config, to_image
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
 needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
@@ -188,7 +191,8 @@ def test_missing_offline_data_set_says_where_to_put_the_files(monkeypatch) -> No
     assert any("Put them in" in e.value and "GANLAB_DATA" in e.value for e in at.error)
 
 
-def test_image_folder_errors_are_answered_in_the_page(tmp_path) -> None:
+def test_image_folder_errors_are_answered_in_the_page(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(SERVER_DATA_ENV, str(tmp_path))  # typed server paths allowed under tmp_path
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "readme.txt").write_text("no pictures here")
@@ -206,6 +210,90 @@ def test_image_folder_errors_are_answered_in_the_page(tmp_path) -> None:
     button(at, "studio.start").click().run()
     assert any("could not be read" in e.value and "broken.png" in e.value for e in at.error)
     assert not at.exception
+
+
+def _zip_of_classes(classes: dict[str, int]) -> bytes:
+    """A .zip as a Mac makes it: a top folder wrapping class folders of PNGs, plus __MACOSX."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for cls, n in classes.items():
+            for i in range(n):
+                z.writestr(f"set/{cls}/{i}.png", _png(40 * i))
+        z.writestr("__MACOSX/set/._a", b"junk")
+    return buf.getvalue()
+
+
+def image_folder_page() -> AppTest:
+    at = open_page()
+    at.selectbox(key="studio.data").set_value("image_folder").run()
+    return at
+
+
+def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    at.file_uploader(key="studio.upload").set_value([(n, b, "application/octet-stream") for n, b in files])
+    return at.run()
+
+
+@needs_mnist
+def test_an_upload_shows_what_will_be_trained_on_before_training() -> None:
+    at = upload(image_folder_page(), ("pics.zip", _zip_of_classes({"cats": 2, "dogs": 3})))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["5 pictures (grey, 28 x 28) from upload.zip"]  # resized as training does
+    assert any("classes: cats (2), dogs (3)" in c.value for c in at.caption)
+    assert not runner_of(at).playing and trainer_of(at).info.name == "mnist"  # nothing trained yet
+    at = upload(image_folder_page(), ("broken.zip", b"PK\x03\x04 not really a zip"))
+    assert not at.exception and not at.success
+    assert any("upload.zip" in e.value for e in at.error), [e.value for e in at.error]
+
+
+@needs_mnist
+def test_a_visitor_reads_only_their_uploads_and_folders_the_server_allows(tmp_path, monkeypatch) -> None:
+    allowed = tmp_path / "allowed"
+    (allowed / "pics").mkdir(parents=True)
+    for i in range(3):
+        (allowed / "pics" / f"{i}.png").write_bytes(_png(50 * i))
+    (tmp_path / "private").mkdir()
+    a = upload(image_folder_page(), ("a.png", _png(0)), ("b.png", _png(200)))
+    a_path = Path(a.session_state["studio.data_path"])  # pictures: the session's folder itself
+    assert a_path == a.session_state["studio.uploads"].path and not a.error
+    assert a_path.parent == UPLOADS_ROOT.resolve() and sorted(p.name for p in a_path.iterdir()) == [
+        "00000_a.png", "00001_b.png"]
+    # No folders allowed (the default): typing is off, and says how to allow it.
+    b = image_folder_page()
+    assert b.text_input(key="studio.data_path").disabled
+    assert any(SERVER_DATA_ENV in c.value for c in b.caption)
+    b.session_state["studio.data_path"] = str(allowed / "pics")  # as an opened run's settings would
+    b.run()
+    assert any("switched off" in e.value and SERVER_DATA_ENV in e.value for e in b.error)
+    # Folders allowed, even one that holds every session's uploads: another session's stay out.
+    monkeypatch.setenv(SERVER_DATA_ENV, f"{allowed}{os.pathsep}{UPLOADS_ROOT}")
+    b.run()
+    assert not b.text_input(key="studio.data_path").disabled
+    link = allowed / "theirs"
+    link.symlink_to(a_path)
+    for path in (a_path, a_path / "00000_a.png", link, allowed / "x" / ".." / "theirs", UPLOADS_ROOT):
+        b.text_input(key="studio.data_path").set_value(str(path)).run()
+        assert any("another session's uploads" in e.value for e in b.error), (path, [e.value for e in b.error])
+    for path in (tmp_path / "private", allowed / ".." / "private"):
+        b.text_input(key="studio.data_path").set_value(str(path)).run()
+        assert any("outside the folders this server allows" in e.value for e in b.error), path
+    b.text_input(key="studio.data_path").set_value(str(allowed / "pics")).run()
+    assert not b.error and not b.exception
+    a.run()
+    assert not a.error  # the owner still trains on their upload
+    # The upload folder lives as long as its session's state.
+    a.session_state["studio.uploads"].close()
+    assert not a_path.exists()
+
+
+def test_a_session_upload_folder_goes_with_its_session() -> None:
+    uploads = SessionUploads()
+    folder = uploads.path
+    (folder / "x.png").write_bytes(_png(1))
+    assert folder.is_dir() and oct(UPLOADS_ROOT.stat().st_mode & 0o777) == "0o700"
+    del uploads  # what happens when Streamlit drops an ended session's state
+    gc.collect()
+    assert not folder.exists()
 
 
 # --- engine and UI helpers -----------------------------------------------------------------
@@ -281,6 +369,27 @@ def test_list_runs_reads_folders_and_skips_the_rest(tmp_path) -> None:
     assert sorted(r.name for r in found) == ["image_folder-mlp-1", "image_folder-mlp-2"]
     assert found[0].steps == 2 and found[0].row()["d_loss"] == pytest.approx(tr.history[-1]["d_loss"])
     assert runs.list_runs(tmp_path / "nowhere") == []
+
+
+def test_runs_tables_have_one_type_per_column(tmp_path) -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    # Two runs: one scored (fd, score), one with only losses, as the studio lists them.
+    scored = runs.RunSummary("a", tmp_path, "mnist", "cgan", 40, {"d_loss": 1.2, "g_loss": 0.7, "fd": 3.5,
+                                                                "score": 8.0, "classes_covered": 10})
+    plain = runs.RunSummary("b", tmp_path, "image_folder", "mlp", 2, {"d_loss": 1.4, "g_loss": 0.6})
+    table = pd.DataFrame([scored.row(), plain.row()])
+    text = pd.api.types.is_string_dtype
+    assert all(text(table[c]) for c in ("run", "data", "model")) and table["steps"].dtype == "int64"
+    assert {str(table[k].dtype) for k in runs.RunSummary.METRICS} == {"float64"}
+    assert table["classes_covered"].tolist()[0] == 10.0 and table["cond_acc"].isna().all()
+    pa.Table.from_pandas(table)  # what st.dataframe does; mixed columns raise here
+    compare = pd.DataFrame(compare_rows(scored))
+    assert text(compare["metric"]) and compare["value"].dtype == "float64"
+    assert compare["metric"].tolist() == ["steps", "d_loss", "g_loss", "fd", "score", "classes_covered"]
+    assert compare["value"].tolist() == [40.0, 1.2, 0.7, 3.5, 8.0, 10.0]
+    pa.Table.from_pandas(compare)
 
 
 def test_studio_config_rejects_toy_sets_and_unknown_models() -> None:

@@ -493,6 +493,21 @@ def test_bad_uploads_get_a_clear_message(name: str, content: bytes | None, messa
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
 
 
+def test_an_upload_shows_what_will_be_trained_on() -> None:
+    at = upload_page()
+    # A pandas DataFrame saved with its index: an unnamed first column 0, 1, 2, ...
+    rows = b",x,y\n" + b"".join(b"%d,%f,%f\n" % (i, np.cos(i), np.sin(i)) for i in range(40))
+    at.file_uploader(key="pg.upload").upload("saved_by_pandas.csv", rows).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["40 points in 2-D from saved_by_pandas.csv: columns x, y"]
+    assert any("not used: (unnamed column 1) (pandas index)" in c.value for c in at.caption)
+    assert any("a pandas index, as DataFrame.to_csv writes it) and was dropped" in w.value for w in at.warning)
+    assert trainer_of(at).data.x.shape == (40, 2)
+    at.file_uploader(key="pg.upload").upload("bad.csv", b"x,y\n1,2\n3,nan\n" + b"4,5\n" * 12).run()
+    assert not at.exception and not at.success
+    assert any("bad.csv" in e.value and "NaN" in e.value for e in at.error), [e.value for e in at.error]
+
+
 def test_good_upload_trains_on_the_users_points() -> None:
     at = upload_page()
     rows = b"".join(b"%f %f %f\n" % (np.cos(i), np.sin(i), i / 50) for i in range(60))

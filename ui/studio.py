@@ -1,10 +1,11 @@
 """The MNIST studio page's choices and panels: its data sets, models and default Config,
-uploaded pictures onto disk, grids as arrays for st.image, the device in words, and the
+uploaded pictures onto disk (a folder per session; which server paths a session may read
+is `ui.serverdata`'s rule), grids as arrays for st.image, the device in words, and the
 page's panels (image-folder inputs, training charts, class views, runs on disk)."""
 from __future__ import annotations
 
+import math
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
@@ -16,9 +17,11 @@ from ganlab.config import Config
 from ganlab.errors import ConfigError, DataError, GanlabError
 from ganlab.presets import resolve_config
 from ganlab.progress import class_grid, class_row, interpolation
-from ganlab.runs import list_runs
+from ganlab.runs import RunSummary, list_runs
 from ganlab.train import Trainer
+from ui.data_summary import render_data_summary, summary_for_path
 from ui.runner import Runner
+from ui.serverdata import HOW_TO_ALLOW, SessionUploads, allowed_roots, check_server_path
 from ui.views import history_columns
 
 UPLOAD_TYPES = ("zip", "png", "jpg", "jpeg")
@@ -71,11 +74,6 @@ class Upload(Protocol):
     def getvalue(self) -> bytes: ...
 
 
-def new_upload_dir() -> Path:
-    """A fresh temporary folder for one session's uploads."""
-    return Path(tempfile.mkdtemp(prefix="ganlab-upload-"))
-
-
 def save_upload(files: Sequence[Upload], folder: Path) -> Path:
     """Uploaded files -> a path the image_folder data set reads.
 
@@ -106,20 +104,49 @@ def to_image(grid: torch.Tensor) -> np.ndarray:
 
 
 # --- the page's panels (Streamlit) ---------------------------------------------------------
+def session_uploads(prefix: str) -> SessionUploads:
+    """This session's upload folder (made on first use; removed when the session ends)."""
+    ss = st.session_state
+    if not isinstance(ss.get(prefix + "uploads"), SessionUploads):
+        ss[prefix + "uploads"] = SessionUploads()
+    return ss[prefix + "uploads"]
+
+
+def check_data_path(cfg: Config, prefix: str) -> None:
+    """DataError unless this session may read cfg's image folder: its own uploads, or a
+    path under the folders the server allows (`ui.serverdata.check_server_path`)."""
+    if cfg.data != "image_folder" or not cfg.data_path:
+        return
+    own = st.session_state.get(prefix + "uploads")
+    check_server_path(cfg.data_path, own.path if isinstance(own, SessionUploads) else None)
+
+
 def image_folder_inputs(prefix: str) -> None:
-    """The upload box and server-path box of data set image_folder; writes `<prefix>data_path`."""
+    """The upload box (with the summary of what will be trained on, as `python -m ganlab
+    data` prints it) and the server-path box of data set image_folder; writes
+    `<prefix>data_path`. The server path can be typed only when the server allows folders."""
     ss = st.session_state
     uploads = st.file_uploader("Upload a .zip of pictures or PNG/JPG files", type=list(UPLOAD_TYPES),
                                accept_multiple_files=True, key=prefix + "upload",
                                help="sub-folders of a zip become classes")
     if uploads and ss.get(prefix + "upload_names") != [u.name for u in uploads]:
+        ss[prefix + "upload_names"] = [u.name for u in uploads]
+        ss[prefix + "upload_summary"], ss[prefix + "upload_error"] = None, None
         try:
-            ss[prefix + "upload_dir"] = ss.get(prefix + "upload_dir") or new_upload_dir()
-            ss[prefix + "data_path"] = str(save_upload(uploads, ss[prefix + "upload_dir"]))
-            ss[prefix + "upload_names"] = [u.name for u in uploads]
+            path = save_upload(uploads, session_uploads(prefix).path)
+            ss[prefix + "data_path"] = str(path)
+            ss[prefix + "upload_summary"] = summary_for_path(path)
         except GanlabError as exc:
-            st.error(str(exc))
-    st.text_input("... or a folder / .zip on the server", key=prefix + "data_path")
+            ss[prefix + "upload_error"] = str(exc)
+    if uploads and ss.get(prefix + "upload_error"):
+        st.error(ss[prefix + "upload_error"])
+    elif uploads and ss.get(prefix + "upload_summary"):
+        render_data_summary(ss[prefix + "upload_summary"])
+    allowed = bool(allowed_roots())
+    st.text_input("... or a folder / .zip on the server", key=prefix + "data_path", disabled=not allowed,
+                  help="a folder or .zip under the folders the server allows")
+    if not allowed:
+        st.caption(f"Typing a folder on the server is off: {HOW_TO_ALLOW}.")
 
 
 def training_charts(rows: Sequence[dict[str, float]], class_names: Sequence[str],
@@ -188,5 +215,11 @@ def runs_panel(root: Path, on_open: Callable[[str], None], grid_of: Callable[[st
                       caption=f"{name}: step {run.steps}", width=360)
         except GanlabError as exc:
             col.error(str(exc))
-        col.dataframe([{"metric": k, "value": v} for k, v in run.row().items() if v is not None],
-                      hide_index=True)
+        col.dataframe(compare_rows(run), hide_index=True)
+
+
+def compare_rows(run: RunSummary) -> list[dict[str, Any]]:
+    """A run's numbers for the side-by-side table: {"metric": name, "value": float}, steps
+    first, metrics it never recorded left out (numbers only: one type per column)."""
+    rows = [{"metric": "steps", "value": float(run.steps)}]
+    return rows + [{"metric": k, "value": v} for k, v in run.metrics().items() if not math.isnan(v)]

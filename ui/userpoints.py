@@ -1,8 +1,9 @@
 """The user's own points (uploaded or drawn): the page's panel and a Trainer on them.
 
-Uploads are checked by the engine's `load_points_file`, so the page shows the
-engine's messages (wrong columns, NaN, empty, too big). The points reach the
-trainer in memory, as the engine's `points_file` data set (`points_dataset`).
+Uploads are checked by the engine's points reader, so the page shows the engine's
+messages (wrong columns, NaN, empty, too big) and, for a good file, the summary of
+what will be trained on (`ui.data_summary`, as `python -m ganlab data` prints it). The
+points reach the trainer in memory, as the engine's `points_file` data set (`points_dataset`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ganlab.data.toy import MIN_FILE_POINTS, load_points_file, points_dataset
 from ganlab.errors import DataError, GanlabError
 from ganlab.train import Trainer
 from ui import views
+from ui.data_summary import render_data_summary, summary_for_upload
 from ui.live_plot import live_plot
 from ui.sketch import stroke_points
 
@@ -70,12 +72,18 @@ def points_panel(prefix: str, seed: int) -> None:
                                   type=["csv", "txt", "npy"], key=prefix + "upload")
         if upload is not None and ss.get(prefix + "upload_id") != upload.file_id:
             ss[prefix + "upload_id"], ss[prefix + "upload_error"] = upload.file_id, None
+            ss[prefix + "upload_summary"] = None
             try:
+                # The summary first: the same reader, so a bad file fails here with its message.
+                summary = summary_for_upload(upload.name, upload.getvalue())
                 set_points(prefix, read_upload(upload.name, upload.getvalue()))
+                ss[prefix + "upload_summary"] = summary
             except GanlabError as exc:
                 ss[prefix + "upload_error"] = str(exc)
         if upload is not None and ss.get(prefix + "upload_error"):
             st.error(ss[prefix + "upload_error"])
+        elif upload is not None and ss.get(prefix + "upload_summary"):
+            render_data_summary(ss[prefix + "upload_summary"])  # what `python -m ganlab data` prints
     else:
         token = ss[prefix + "draw_token"]
         strokes = live_plot(views.sketch_view(SKETCH_BOX, ss.get(prefix + "points")), key=prefix + "canvas",

@@ -17,7 +17,7 @@ import abc
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -105,11 +105,67 @@ def update_ema(average: nn.Module, params: Sequence[Tensor], decay: float, sourc
         mine.copy_(theirs)
 
 
-def divergence_message(step: int, who: str, what: str, cfg: "Config") -> str:
-    """The one message of a run whose loss or gradient turned non-finite."""
-    return (f"training diverged at step {step}: {who}'s {what} is not finite. The last good state "
-            f"is kept; lower the learning rates (d_lr={cfg.d_lr:g}, g_lr={cfg.g_lr:g}), pick a more "
-            "stable loss, or reset.")
+# A trained GAN's weights stay within about +-10; one beyond HUGE_WEIGHT has blown up.
+HUGE_WEIGHT = 1e6
+# Optimizer moments follow the gradients (Adam's second moment their square), which may be
+# large for a while without harm: only values near float32's overflow (3.4e38) count.
+HUGE_MOMENT = 1e30
+
+
+def _first_broken(named: Iterable[tuple[str, Tensor]], limit: float) -> str | None:
+    """'<name> holds inf / nan / values up to 3e+12' for the first tensor that is
+    non-finite or beyond `limit` in absolute value, else None (integer tensors skipped)."""
+    for name, t in named:
+        if not torch.is_floating_point(t) or t.numel() == 0:
+            continue
+        t = t.detach()
+        if not bool(torch.isfinite(t).all()):
+            kind = "nan" if bool(torch.isnan(t).any()) else "inf"
+            return f"{name} holds {kind}"
+        peak = float(t.abs().max())
+        if peak > limit:
+            return f"{name} holds values up to {peak:.3g}"
+    return None
+
+
+def broken_state(networks: Mapping[str, nn.Module | None],
+                 optimizers: Mapping[str, torch.optim.Optimizer] | None = None) -> str | None:
+    """Which weight or optimizer moment is already non-finite or huge (in words), or None.
+
+    Weights beyond HUGE_WEIGHT and moments beyond HUGE_MOMENT count: a state like that
+    came out of a divergence, and training on from it cannot recover (see
+    `divergence_message`)."""
+    for prefix, net in networks.items():
+        if net is not None:
+            found = _first_broken(((f"{prefix}.{k}", v) for k, v in net.state_dict().items()), HUGE_WEIGHT)
+            if found:
+                return found
+    for prefix, opt in (optimizers or {}).items():
+        moments = ((f"{prefix}'s {k} of parameter {i}", v) for i, st in enumerate(opt.state.values())
+                   for k, v in st.items() if isinstance(v, Tensor) and k != "step")
+        found = _first_broken(moments, HUGE_MOMENT)
+        if found:
+            return found
+    return None
+
+
+def divergence_message(step: int, who: str, what: str, cfg: "Config", broken: str | None = None) -> str:
+    """The one message of a run that diverged.
+
+    broken None: `who`'s `what` (loss, gradient) turned non-finite at `step` and the
+    state before it is good, so a lower learning rate helps. broken (from
+    `broken_state`, e.g. "G.net.0.weight holds inf", plus where, e.g. "in run folder X"):
+    the weights or moments themselves are already non-finite or huge, so nothing but
+    going back helps: reset, or rewind to a snapshot from before.
+    """
+    if broken is None:
+        return (f"training diverged at step {step}: {who}'s {what} is not finite. The last good state "
+                f"is kept; lower the learning rates (d_lr={cfg.d_lr:g}, g_lr={cfg.g_lr:g}), pick a more "
+                "stable loss, or reset.")
+    return (f"training diverged by step {step}: the weights or optimizer moments already hold huge or "
+            f"non-finite values ({broken}). A lower learning rate cannot repair a state that is already broken: reset "
+            "(start a new run), or rewind to the last snapshot from before the blow-up (the "
+            "playground's history).")
 
 
 class LossAverager:

@@ -44,8 +44,8 @@ from ganlab.models.layers import set_generator
 from ganlab.objective import Objective
 from ganlab.optim import build_optimizer, set_hyperparameters
 from ganlab.seeds import EVAL_SEED, FIXED_NOISE_OFFSET, RUN_RNG_OFFSET
-from ganlab.train.base import (LossAverager, Progress, RunBase, TrainerBase, divergence_message, draw_latent,
-                               ema_decay, history_row, lr_factor, resolve_device, seeded_latents,
+from ganlab.train.base import (LossAverager, Progress, RunBase, TrainerBase, broken_state, divergence_message,
+                               draw_latent, ema_decay, history_row, lr_factor, resolve_device, seeded_latents,
                                update_ema)
 
 
@@ -195,7 +195,9 @@ class Trainer(TrainerBase, RunBase):
             for p in params:
                 p.grad = None
             what = "loss" if not bool(torch.isfinite(loss)) else "gradient"
-            self.diverged = divergence_message(self.step_count, who, what, self.cfg)
+            # Only on divergence (rare), so scanning every tensor costs nothing in training.
+            broken = broken_state(self.named_networks(), self.named_optimizers())
+            self.diverged = divergence_message(self.step_count, who, what, self.cfg, broken)
             raise DivergenceError(self.diverged, self.step_count)
 
     def d_step(self, keep_fake: bool = False) -> float:
