@@ -131,6 +131,22 @@ _image_preset("pgan", "pgan", "progressive GAN (Karras et al. 2018) at 32 px: gr
               label_smoothing=0.0, batch_size=32, d_lr=1e-3, g_lr=1e-3, d_beta1=0.0, g_beta1=0.0,
               d_beta2=0.99, g_beta2=0.99, ema=0.999, steps=2000, n_fixed=64, eval_every=500)
 
+# Autoencoders (ganlab/models/autoencoder.py): no GAN loss on the images; `loss` only
+# drives the aae's code discriminator, so no label smoothing.
+_AE = dict(label_smoothing=0.0, recon_loss="bce", ema=0.0, d_lr=2e-4, g_lr=1e-3, n_fixed=64)
+_image_preset("mnist_ae", "ae", "the course's simple autoencoder: 784 -> 32 ReLU code -> 784 sigmoid, "
+              "binary cross-entropy (not a generator: decoded random codes are blurs)",
+              **{**_AE, "latent_dim": 32, "batch_size": 256, "steps": 3000})
+_image_preset("mnist_conv_ae", "conv_ae", "a small convolutional autoencoder: 2 stride-2 convs (16 / 32 "
+              "channels) to a 32-d code and back",
+              **{**_AE, "latent_dim": 32, "g_width": 16, "batch_size": 128, "steps": 2000})
+# Makhzani et al. 2015's MNIST set-up, narrowed for a CPU: an 8-d Gaussian prior, two
+# hidden layers in the encoder, decoder and code discriminator (theirs: 1000 units).
+_image_preset("mnist_aae", "aae", "adversarial autoencoder (Makhzani et al. 2015): 8-d codes pushed to "
+              "N(0, I) by a discriminator on codes, so decoded random codes are digits",
+              **{**_AE, "latent_dim": 8, "latent_dist": "normal", "g_layers": 2, "g_width": 512,
+                 "d_layers": 2, "d_width": 256, "leaky_slope": 0.2, "batch_size": 100, "steps": 5000})
+
 
 # --- latent lab presets --------------------------------------------------------
 # Base settings of the latent lab's comparisons (ganlab/lab_presets.py says which
