@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     dp = sub.add_parser("data", help="show what a points file, image folder or zip would train on")
     dp.add_argument("path", help="a .csv / .txt / .npy of points, or a folder / .zip of pictures")
     dp.add_argument("--json", action="store_true", help="print one JSON object")
-    dp.add_argument("--image-size", type=int, default=0, help="images: side in pixels (28, 32, 64)")
+    dp.add_argument("--image-size", type=int, default=0, help="images: side in pixels (28, 32, 64; image folders also 128)")
     dp.add_argument("--channels", type=int, default=0, help="images: 1 grey, 3 RGB, 0 automatic")
     dp.set_defaults(func=_cmd_data)
 

@@ -22,6 +22,7 @@ LATENT_DISTS = ("normal", "uniform")
 DEVICES = ("cpu", "auto", "cuda", "mps")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 AMP_MODES = ("off", "bf16")
+RECON_LOSSES = ("bce", "mse")
 GROUPS = ("data", "model", "loss", "optimisation", "run")
 # Registries a field's choices may name; resolved when asked (they import models and losses).
 REGISTRIES = ("data", "model", "loss", "optimizer")
@@ -208,6 +209,10 @@ class Config:
                         "drift penalty eps * E[D(real)^2] keeping a WGAN critic's output near 0 "
                         "(Karras et al. 2018); the pgan preset sets 1e-3",
                         lo=0.0, hi=1.0, hi_open=True, live=True, progressive_live=True, per_run=True)
+    recon_loss: str = _f("bce", "loss", "Reconstruction loss (autoencoders)",
+                         "bce: binary cross-entropy of pixels in [0, 1] (the course's choice); "
+                         "mse: squared error. Metrics report MSE per pixel either way",
+                         choices=RECON_LOSSES, live=True, shared=True)
     # optimisation
     batch_size: int = _f(256, "optimisation", "Batch size", lo=2, hi=1 << 16, live=True, progressive_live=True,
                          shared=True, widget=Widget(2, 4096, 32))

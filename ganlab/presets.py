@@ -131,6 +131,37 @@ _image_preset("pgan", "pgan", "progressive GAN (Karras et al. 2018) at 32 px: gr
               label_smoothing=0.0, batch_size=32, d_lr=1e-3, g_lr=1e-3, d_beta1=0.0, g_beta1=0.0,
               d_beta2=0.99, g_beta2=0.99, ema=0.999, steps=2000, n_fixed=64, eval_every=500)
 
+# Autoencoders (ganlab/models/autoencoder.py): no GAN loss on the images; `loss` only
+# drives the aae's code discriminator, so no label smoothing.
+_AE = dict(label_smoothing=0.0, recon_loss="bce", ema=0.0, d_lr=2e-4, g_lr=1e-3, n_fixed=64)
+_image_preset("mnist_ae", "ae", "the course's simple autoencoder: 784 -> 32 ReLU code -> 784 sigmoid, "
+              "binary cross-entropy (not a generator: decoded random codes are blurs)",
+              **{**_AE, "latent_dim": 32, "batch_size": 256, "steps": 3000})
+_image_preset("mnist_conv_ae", "conv_ae", "a small convolutional autoencoder: 2 stride-2 convs (16 / 32 "
+              "channels) to a 32-d code and back",
+              **{**_AE, "latent_dim": 32, "g_width": 16, "batch_size": 128, "steps": 2000})
+# Makhzani et al. 2015's MNIST set-up, narrowed for a CPU: an 8-d Gaussian prior, two
+# hidden layers in the encoder, decoder and code discriminator (theirs: 1000 units).
+_image_preset("mnist_aae", "aae", "adversarial autoencoder (Makhzani et al. 2015): 8-d codes pushed to "
+              "N(0, I) by a discriminator on codes, so decoded random codes are digits",
+              **{**_AE, "latent_dim": 8, "latent_dist": "normal", "g_layers": 2, "g_width": 512,
+                 "d_layers": 2, "d_width": 256, "leaky_slope": 0.2, "batch_size": 100, "steps": 5000})
+
+# The relativistic GAN's set-up for 64 and 128 px photos (Jolicoeur-Martineau 2019, "The
+# relativistic discriminator", sections 4-5 on CAT: RaLSGAN, DCGAN architecture, Adam
+# lr 2e-4, betas (0.5, 0.999), batch 32; the OCaml-torch example's channels: G
+# 512-256-128-64 at 64 px, 1024-...-64 at 128 px, a 128-d latent). For the user's image
+# folder (set data_path); no face data set is shipped or downloaded.
+_RALSGAN = dict(data="image_folder", model="dcgan", channels=3, latent_dim=128, g_width=64, d_width=64,
+                leaky_slope=0.2, loss="ralsgan", label_smoothing=0.0, d_opt="adam", g_opt="adam",
+                d_lr=2e-4, g_lr=2e-4, d_beta1=0.5, g_beta1=0.5, d_beta2=0.999, g_beta2=0.999,
+                batch_size=32, ema=0.0, n_fixed=64, log_every=50, eval_every=0, progress_every=500,
+                steps=50000)
+register("ralsgan", "RaLSGAN at 64 px on your image folder (Jolicoeur-Martineau 2019's CAT set-up: "
+         "DCGAN, Adam 2e-4 (0.5, 0.999), batch 32)", **{**_RALSGAN, "image_size": 64})
+register("ralsgan128", "RaLSGAN at 128 px on your image folder (Jolicoeur-Martineau 2019's CAT set-up: "
+         "DCGAN with 5 stride-2 blocks, Adam 2e-4 (0.5, 0.999), batch 32)", **{**_RALSGAN, "image_size": 128})
+
 
 # --- latent lab presets --------------------------------------------------------
 # Base settings of the latent lab's comparisons (ganlab/lab_presets.py says which

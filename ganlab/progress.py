@@ -6,8 +6,11 @@ Every `every` steps (`Config.progress_every`) `ProgressGrids` writes
   progress/classes_<step>.png  conditional models: a classes x samples grid, row k
                                made with class k, column j with latent j (the same
                                latents in every row, so a column keeps its style);
+  progress/recon_<step>.png    autoencoders (trainers with `reconstruct` and `fixed_x`):
+                               rows of originals from a fixed batch of real images,
+                               each row above the row of their reconstructions;
 and `write_gifs` turns the frames found in the folder into progress/fixed.gif
-(and classes.gif), so a resumed run's animation covers the whole run. The
+(and classes.gif, recon.gif), so a resumed run's animation covers the whole run. The
 studio page shows the same grids live, and the class views of a conditional
 model: `class_row` (one class, seeded latents) and `interpolation` (one class,
 latent A -> latent B).
@@ -96,6 +99,19 @@ def interpolation(trainer: "Trainer", label: int, seed_a: int, seed_b: int, n: i
     return make_grid(generate_images(trainer, z, torch.full((n,), label, dtype=torch.long)), nrow=n)
 
 
+def reconstruction_grid(trainer: "Trainer", n: int = 32, per_row: int = 8) -> Tensor:
+    """An autoencoder's first n fixed real images, `per_row` a row, each row of originals
+    above the row of their reconstructions -> uint8 (C, H', W'). ConfigError for a
+    trainer that cannot reconstruct (a GAN)."""
+    reconstruct = getattr(trainer, "reconstruct", None)
+    if reconstruct is None:
+        raise ConfigError("reconstructions need an autoencoder (model ae, conv_ae or aae)")
+    x = trainer.fixed_x[:n].float().cpu()  # type: ignore[attr-defined]
+    rec = reconstruct(x, ema=True).float().cpu()
+    rows = [t for i in range(0, len(x), per_row) for t in (x[i:i + per_row], rec[i:i + per_row])]
+    return make_grid(torch.cat(rows), nrow=min(per_row, len(x)))
+
+
 class ProgressGrids:
     """An `on_step` hook for `Trainer.run`: saves grids every `every` steps into run_dir/progress."""
 
@@ -114,6 +130,8 @@ class ProgressGrids:
         grids = {"fixed": fixed_grid(trainer, self.n)}
         if trainer.num_classes:
             grids["classes"] = class_grid(trainer, self.per_class)
+        if hasattr(trainer, "reconstruct"):
+            grids["recon"] = reconstruction_grid(trainer)
         paths = []
         for kind, grid in grids.items():
             path = self.folder / f"{kind}_{s:07d}.png"
@@ -122,13 +140,14 @@ class ProgressGrids:
         return paths
 
     def frames(self, kind: str = "fixed") -> list[Path]:
-        """The saved frames of one kind ("fixed" or "classes"), in step order."""
+        """The saved frames of one kind ("fixed", "classes" or "recon"), in step order."""
         return sorted(self.folder.glob(f"{kind}_*.png"))
 
     def write_gifs(self, fps: float = 4.0) -> list[Path]:
-        """progress/fixed.gif (and classes.gif) from every frame in the folder; returns the GIFs written."""
+        """progress/fixed.gif (and classes.gif, recon.gif) from every frame in the folder; returns
+        the GIFs written."""
         out = []
-        for kind in ("fixed", "classes"):
+        for kind in ("fixed", "classes", "recon"):
             frames = self.frames(kind)
             if not frames:
                 continue

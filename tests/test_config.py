@@ -113,7 +113,7 @@ def test_preset_layering():
 LIVE = {"loss", "clip_value", "gp_weight", "label_smoothing", "d_l2", "d_l2_adaptive", "d_r1", "d_r1_every",
         "d_drift", "batch_size", "d_steps", "g_steps", "d_opt", "d_lr", "d_beta1", "d_beta2", "d_momentum",
         "g_opt", "g_lr", "g_beta1", "g_beta2", "g_momentum", "ema", "lr_schedule", "steps", "eval_every",
-        "eval_samples", "log_every", "minutes", "progress_every", "amp"}
+        "eval_samples", "log_every", "minutes", "progress_every", "amp", "recon_loss"}
 PROGRESSIVE_LIVE = {"batch_size", "d_lr", "g_lr", "d_beta1", "d_beta2", "g_beta1", "g_beta2", "ema",
                     "gp_weight", "d_drift", "steps", "eval_every", "eval_samples", "log_every", "minutes",
                     "progress_every"}
@@ -122,8 +122,8 @@ PER_RUN = ("latent_dim", "latent_dist", "loss", "clip_value", "gp_weight", "labe
            "g_lr", "g_beta1", "g_beta2", "g_momentum", "lr_schedule", "ema", "steps", "minutes",
            "log_every", "eval_every", "eval_samples", "progress_every")
 SHARED = ("data", "data_path", "data_size", "image_size", "channels", "model", "g_layers", "g_width",
-          "d_layers", "d_width", "activation", "leaky_slope", "d_dropout", "pack", "batch_size", "d_opt",
-          "g_opt", "amp", "seed", "device", "n_fixed")
+          "d_layers", "d_width", "activation", "leaky_slope", "d_dropout", "pack", "recon_loss", "batch_size",
+          "d_opt", "g_opt", "amp", "seed", "device", "n_fixed")
 
 
 def test_every_field_has_a_spec_with_group_label_and_help_or_label():

@@ -137,7 +137,7 @@ def test_dcgan_channels_double_per_halving_at_64px():
 
 
 def test_unsupported_sizes_and_point_data_are_config_errors():
-    with pytest.raises(ConfigError, match=r"got 48 px: set image_size to 28, 32 or 64"):
+    with pytest.raises(ConfigError, match=r"got 48 px: set image_size to 28, 32, 64 or 128"):
         build_models(_cfg("dcgan"), DataInfo("image_folder", "image", (1, 48, 48)))
     with pytest.raises(ConfigError, match=r"needs a data set of square images .* use model=mlp for points"):
         build_models(_cfg("dcgan"), DataInfo("ring8", "points", (2,), 8))

@@ -9,7 +9,7 @@ import torch
 
 from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
-from ganlab.train import (LoopTrainer, MultiTrainer, Progress, ProgressiveTrainer, RunBase, Trainer, TrainerBase,
+from ganlab.train import (AutoencoderTrainer, LoopTrainer, MultiTrainer, Progress, ProgressiveTrainer, RunBase, Trainer, TrainerBase,
                           side_by_side)
 from ganlab.train.progressive import PGANSchedule
 
@@ -44,6 +44,13 @@ def progressive() -> TrainerBase:
     return ProgressiveTrainer(cfg, squares(), PGANSchedule(depths=(8, 8), stabilize_images=16, fade_images=16))
 
 
+def autoencoder(model: str = "aae") -> TrainerBase:
+    """An adversarial autoencoder (encoder, decoder, code D and three optimizers)."""
+    cfg = Config(data="mnist", model=model, latent_dim=4, g_layers=1, g_width=8, d_layers=1, d_width=8,
+                 batch_size=8, steps=4, log_every=2, eval_every=0, n_fixed=6, ema=0.9, label_smoothing=0.0)
+    return AutoencoderTrainer(cfg, squares())
+
+
 def batched() -> TrainerBase:
     return side_by_side([Config(**TOY, latent_dim=1), Config(**TOY, latent_dim=3, loss="hinge")])
 
@@ -53,7 +60,8 @@ def looped() -> TrainerBase:
 
 
 KINDS: dict[str, Callable[[], TrainerBase]] = {
-    "plain": plain, "conditional": conditional, "progressive": progressive, "batched": batched, "looped": looped}
+    "plain": plain, "conditional": conditional, "progressive": progressive, "batched": batched, "looped": looped,
+    "autoencoder": autoencoder, "conv_autoencoder": lambda: autoencoder("conv_ae")}
 
 
 @pytest.fixture(params=list(KINDS))

@@ -17,6 +17,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "lab": ("ganlab.bench.lab", "latent lab: steps/s of 1 vs k side-by-side runs"),
     "mnist": ("ganlab.bench.mnist", "image GANs: speed vs the textbook loop and quality metrics"),
     "pretrained": ("ganlab.bench.pretrained", "progressive GANs: generation time per image"),
+    "folder": ("ganlab.bench.folder", "RaLSGAN DCGAN on a synthetic image folder: img/s at 64 and 128 px"),
 }
 
 

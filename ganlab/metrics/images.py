@@ -36,6 +36,7 @@ from ganlab.seeds import EVAL_SEED
 
 if TYPE_CHECKING:
     from ganlab.train import Trainer
+    from ganlab.train.autoencoder import AutoencoderTrainer
 
 MIN_SHARE_OF_UNIFORM = 0.1  # a class is covered when it holds >= 10% of its fair share 1/K
 PARZEN_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))
@@ -178,6 +179,20 @@ def image_metrics(trainer: "Trainer", n: int, seed: int = EVAL_SEED) -> dict[str
     if (n, seed) not in per_data:
         per_data[(n, seed)] = real_images(trainer, n, seed)
     return metrics_from_samples(clf, per_data[(n, seed)], fake, labels)
+
+
+@torch.no_grad()
+def reconstruction_mse(trainer: "AutoencoderTrainer", n: int, seed: int = EVAL_SEED, batch: int = 1024) -> float:
+    """An autoencoder's reconstruction error: the mean squared error per pixel, pixels in
+    [0, 1] (so the value is in [0, 1]; 0 = perfect), between n of the run's images (a
+    seeded draw with replacement, the same for every run) and their reconstructions."""
+    x = trainer.data.decode(trainer.data.draw(n, seed))
+    total = 0.0
+    for i in range(0, n, batch):
+        xb = x[i:i + batch]
+        rec = trainer.reconstruct(xb).float().cpu()
+        total += float((rec - xb).square().sum()) / 4.0  # [-1, 1] -> [0, 1] halves each difference
+    return total / x.numel()
 
 
 # --------------------------------------------------------------------------

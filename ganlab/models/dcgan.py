@@ -9,7 +9,7 @@ With w = g_width = d_width = 32 and 28 x 28 grey images this is exactly the seed
                       -> Conv(2w->1, k7, s1, p0)                 ->  1 x 1 logit
 
 Other sizes (the documented generalisation): a side S = b * 2^n with bottom
-b in {7, 4} (28 -> 7 x 2^2, 32 -> 4 x 2^3, 64 -> 4 x 2^4). The bottom layer
+b in {7, 4} (28 -> 7 x 2^2, 32 -> 4 x 2^3, 64 -> 4 x 2^4, 128 -> 4 x 2^5). The bottom layer
 has kernel b, and there is one stride-2 block per doubling; channels double at
 every halving of the resolution, so the highest-resolution hidden layer has w
 channels and the bottom one w * 2^(n-1). Depth follows the image size, so
@@ -58,7 +58,7 @@ def layout(side: int) -> tuple[int, int]:
         if s == b and n >= 1:
             return b, n
     raise ConfigError(f"DCGAN models need square images whose side is 7 * 2^n or 4 * 2^n "
-                      f"(28, 32, 64, ...); got {side} px: set image_size to 28, 32 or 64")
+                      f"(28, 32, 64, 128, ...); got {side} px: set image_size to 28, 32, 64 or 128")
 
 
 class BottomConvT(nn.ConvTranspose2d):
@@ -165,7 +165,7 @@ def _dcgan(cfg: "Config", info: DataInfo, gen: torch.Generator, model: str,
     return g, d
 
 
-@MODELS.register("dcgan", help="DCGAN (Radford et al. 2016): the seed conv GAN for 28 px; 32 / 64 px too")
+@MODELS.register("dcgan", help="DCGAN (Radford et al. 2016): the seed conv GAN for 28 px; 32 / 64 / 128 px too")
 def build_dcgan(cfg: "Config", info: DataInfo, gen: torch.Generator) -> tuple[nn.Module, nn.Module]:
     return _dcgan(cfg, info, gen, "dcgan", 0)
 

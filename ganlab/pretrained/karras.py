@@ -213,7 +213,8 @@ class KarrasGenerator(nn.Module):
                 # Fold in float64, then round once: exact up to float32 rounding.
                 w = state[f"{prefix}.conv.weight"].double() * state[f"{prefix}.wscale.scale"].double().reshape(())
                 if i >= 2 and i % 2 == 0 and i < len(config.depths):
-                    w = torch.einsum("ak,bl,oikl->ioab", _UP, _UP, w)
+                    up = _UP.to(w.device)
+                    w = torch.einsum("ak,bl,oikl->ioab", up, up, w)
                 gen.weights[i].copy_(w.float())
                 gen.biases[i].copy_(state[f"{prefix}.wscale.b"].float())
         return gen

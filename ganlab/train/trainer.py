@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -102,10 +102,16 @@ class Trainer(TrainerBase, RunBase):
         g, d = build_models(self.cfg, self.info)
         return g.to(self.device), d.to(self.device)
 
+    def _optimizer_slots(self) -> dict[str, tuple[str, Callable[[], Iterator[nn.Parameter]]]]:
+        """Optimizer attribute -> (whose Config settings, "d" or "g"; its parameters): what
+        `_build_optimizers`, `update`, the schedule and `named_optimizers` walk."""
+        return {"opt_d": ("d", self.D.parameters), "opt_g": ("g", self.G.parameters)}
+
     def _build_optimizers(self) -> None:
         cfg = self.cfg
-        self.opt_d = build_optimizer(cfg.d_opt, self.D.parameters(), *cfg.optimizer_settings("d").hyper)
-        self.opt_g = build_optimizer(cfg.g_opt, self.G.parameters(), *cfg.optimizer_settings("g").hyper)
+        for attr, (which, params) in self._optimizer_slots().items():
+            settings = cfg.optimizer_settings(which)
+            setattr(self, attr, build_optimizer(settings.name, params(), *settings.hyper))
         # Cached once: walking the module tree every step costs as much as a small matmul.
         self._d_params = list(self.D.parameters())
         self._g_params = list(self.G.parameters())
@@ -274,14 +280,7 @@ class Trainer(TrainerBase, RunBase):
         cfg = self.cfg
         if cfg.lr_schedule != "constant":
             self._apply_schedule()
-        if d:
-            for i in range(cfg.d_steps):
-                self.last["d_loss"] = self.d_step(keep_fake=g and i == cfg.d_steps - 1)
-        if g:
-            for _ in range(cfg.g_steps):
-                self.last["g_loss"] = self.g_step()
-            if self.G_ema is not None:
-                update_ema(self.G_ema, self._g_params, ema_decay(cfg.ema, self.step_count), self.G)
+        self._iteration(d, g)
         self.step_count += 1
         self.diverged = None
         self.elapsed += time.perf_counter() - t0
@@ -291,12 +290,24 @@ class Trainer(TrainerBase, RunBase):
             self.history.append(row)
         return dict(self.last)
 
+    def _iteration(self, d: bool, g: bool) -> None:
+        """The updates of one iteration, into `last`: (1) D x d_steps, (2) G x g_steps, (3) EMA."""
+        cfg = self.cfg
+        if d:
+            for i in range(cfg.d_steps):
+                self.last["d_loss"] = self.d_step(keep_fake=g and i == cfg.d_steps - 1)
+        if g:
+            for _ in range(cfg.g_steps):
+                self.last["g_loss"] = self.g_step()
+            if self.G_ema is not None:
+                update_ema(self.G_ema, self._g_params, ema_decay(cfg.ema, self.step_count), self.G)
+
     def _apply_schedule(self) -> None:
-        """Scale both learning rates by the schedule's factor for this step."""
+        """Scale every learning rate by the schedule's factor for this step."""
         factor = lr_factor(self.cfg, self.step_count)
-        for opt, lr in ((self.opt_d, self.cfg.d_lr), (self.opt_g, self.cfg.g_lr)):
-            for group in opt.param_groups:
-                group["lr"] = lr * factor
+        for attr, (which, _) in self._optimizer_slots().items():
+            for group in getattr(self, attr).param_groups:
+                group["lr"] = getattr(self.cfg, f"{which}_lr") * factor
 
     def progress(self, total: int) -> Progress:
         metrics = {k: v for k, v in (self.history[-1] if self.history else {}).items()
@@ -318,10 +329,10 @@ class Trainer(TrainerBase, RunBase):
         new.validate()
         if new.ema > 0 and self.G_ema is None:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
-        for net, attr, which in ((self.D, "opt_d", "d"), (self.G, "opt_g", "g")):
+        for attr, (which, params) in self._optimizer_slots().items():
             settings = new.optimizer_settings(which)
             if settings.name != self.cfg.optimizer_settings(which).name:
-                setattr(self, attr, build_optimizer(settings.name, net.parameters(), *settings.hyper))
+                setattr(self, attr, build_optimizer(settings.name, params(), *settings.hyper))
             else:
                 set_hyperparameters(getattr(self, attr), *settings.hyper)
         self.cfg = new
@@ -332,7 +343,7 @@ class Trainer(TrainerBase, RunBase):
         return {"G": self.G, "D": self.D, "G_ema": self.G_ema}
 
     def named_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"opt_d": self.opt_d, "opt_g": self.opt_g}
+        return {attr: getattr(self, attr) for attr in self._optimizer_slots()}
 
     def named_rngs(self) -> dict[str, torch.Generator]:
         """The generators whose state a resumed run needs (names as saved: `rng.<name>`)."""
