@@ -82,10 +82,29 @@ def test_plan_phase_fits_the_growth_into_its_share_of_the_budget() -> None:
     assert sum(later[3:]) < sum(lengths[3:])
 
 
-def test_train_budgeted_grows_to_full_size_within_its_budget() -> None:
+class _SteppedClock:
+    """A clock for `time.perf_counter` that advances 5 ms per reading: a training step (the
+    time between its two readings) then takes 5 ms, so a budgeted run is the same on any machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 0.005
+        return self.now
+
+
+def test_train_budgeted_grows_to_full_size_within_its_budget(monkeypatch) -> None:
+    import types
+
+    import ganlab.train.trainer as trainer_module
+
+    clock = _SteppedClock()
+    monkeypatch.setattr(trainer_module, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
     cfg = recipe("mnist", "ns-r1", device="cpu", g_width=8, d_width=8, latent_dim=8, batch_size=8,
                  image_size=8)
     phases: list[int] = []
     tr = train_budgeted(cfg, 3.0, dataset=squares(8), warmup_steps=5, on_phase=lambda t, i: phases.append(i))
+    assert tr.step_count in (600, 601)  # 3 s of 5 ms steps (+1 for float rounding of the sum)
     assert tr.elapsed >= 3.0 and phases == [0, 1] and len(tr.schedule.phase_images) == 2
     assert tr.current_resolution == 8 and tr.images_seen > sum(tr.schedule.phases)  # final phase reached
