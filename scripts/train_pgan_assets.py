@@ -1,11 +1,14 @@
 """Train the bundled progressive GANs (assets/pgan/) from scratch: the committed recipe.
 
-    python scripts/train_pgan_assets.py mnist
-    python scripts/train_pgan_assets.py fashion_mnist
-    python scripts/train_pgan_assets.py mnist --device cuda      # much faster where a GPU exists
+    python scripts/train_pgan_assets.py mnist --device cuda
+    python scripts/train_pgan_assets.py fashion_mnist --device cuda
 
-Each run grows 4 -> 8 -> 16 -> 32 px (phases: see PHASE_IMAGES) (channels 64/64/32/16, latent 64, batch 32,
-WGAN-GP + drift, Adam(0, 0.99) lr 1e-3, EMA 0.999), exports the averaged generator
+The bundled files came from `scripts/gpu_session.py pgan` (a 330 s budget on one H200,
+phase lengths fitted to the measured speed); this script replays what that run did,
+with the same recipe, seed, steps and phase lengths (recorded in
+assets/pgan/<name>.training.json): it grows 4 -> 8 -> 16 -> 32 px (channels
+128/128/64/32, latent 128, batch 64, the non-saturating loss with lazy R1 (weight 1,
+every 4th step), Adam(0, 0.99) lr 1e-3, EMA 0.999) and exports the averaged generator
 as assets/pgan/<name>.safetensors + .json (loadable with
 `ganlab.pretrained.load_generator`) and writes <name>.training.json: data set and
 split, steps, images, wall time, device, threads and the classifier metrics
@@ -32,17 +35,17 @@ from ganlab.train.progressive import PGANSchedule, ProgressiveTrainer
 
 ASSET_DIR = Path(ganlab.__file__).resolve().parents[1] / "assets" / "pgan"
 NAMES = {"mnist": "mnist-32", "fashion_mnist": "fashion-32"}
-# Images per phase: stabilise 4 px, fade-in + stabilise 8 px (400 steps of 32 each),
-# then 200-step phases at 16 and 32 px, where a step costs 4-10x more on a CPU.
-PHASE_IMAGES = (12_800, 12_800, 12_800, 6_400, 6_400, 6_400)
-STEPS = 2_600          # the phases above take 1,800 steps; 800 more at 32 px
+# The run of each bundled generator: (steps, images per phase) as the GPU session recorded them.
+RUNS = {"mnist": (9_681, (89_419, 88_995, 68_724, 102_036, 49_443, 78_093)),
+        "fashion_mnist": (9_812, (99_190, 90_253, 70_994, 101_530, 45_571, 77_030))}
 
 
 def recipe(data: str, device: str, seed: int) -> Config:
-    return Config(data=data, image_size=32, channels=1, model="pgan", latent_dim=64, g_width=64, d_width=64,
-                  loss="wgan-gp", gp_weight=10.0, d_drift=1e-3, batch_size=32, d_lr=1e-3, g_lr=1e-3,
-                  d_beta1=0.0, g_beta1=0.0, d_beta2=0.99, g_beta2=0.99, ema=0.999, steps=STEPS,
-                  seed=seed, device=device, n_fixed=64, log_every=100, eval_every=0)
+    """The bundled generators' Config (`ganlab.bench.pgan_assets.recipe` "ns-r1")."""
+    from ganlab.bench.pgan_assets import recipe as session_recipe
+
+    return session_recipe(data, "ns-r1", seed=seed, device=device).replace(
+        steps=RUNS[data][0], n_fixed=64, log_every=100, eval_every=0)
 
 
 def metrics(trainer: ProgressiveTrainer, n: int) -> dict:
@@ -65,11 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=STEPS)
+    ap.add_argument("--steps", type=int, default=None, help="default: the bundled run's steps")
     ap.add_argument("--run-dir", default=None, help="default: runs/pgan-<name>")
     ap.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    ap.add_argument("--phase-images", default=",".join(map(str, PHASE_IMAGES)),
-                    help="comma-separated images per phase (stabilise 4 px, fade-in 8 px, stabilise 8 px, ...)")
+    ap.add_argument("--phase-images", default=None,
+                    help="comma-separated images per phase (stabilise 4 px, fade-in 8 px, stabilise 8 px, ...); "
+                         "default: the bundled run's")
     ap.add_argument("--out", default=str(ASSET_DIR))
     ap.add_argument("--eval-samples", type=int, default=5000)
     args = ap.parse_args(argv)
@@ -77,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     name = NAMES[args.data]
     run_dir = Path(args.run_dir or f"runs/pgan-{name}")
     try:
+        steps, recorded = RUNS[args.data]
+        args.steps = args.steps or steps
         cfg = recipe(args.data, args.device, args.seed).replace(steps=args.steps)
-        phases = tuple(int(n) for n in args.phase_images.split(","))
+        phases = tuple(int(n) for n in args.phase_images.split(",")) if args.phase_images else recorded
         schedule = PGANSchedule.for_config(cfg, phase_images=phases)
         if args.resume:
             trainer = load_run(run_dir, device=args.device, schedule=schedule)
