@@ -122,10 +122,11 @@ _image_preset("mnist_mlp", "mlp", "the seed MLP GAN on MNIST: z(100) -> 128 -> 7
 # docs/gpu/sweep-2026-11-30.json), MNIST, classifier metrics on 5,000 balanced samples every 500 steps:
 # - cgan: batch 512 and Adam (0, 0.99) lifted the generated-class accuracy at 5,000 steps from
 #   0.68 (batch 64) to 0.85 / 0.84 / 0.83 (seeds 0-2); none of 7 settings reached 0.90 by then;
+#   lr 2e-3 for both then gave 0.859 (FD 36.9) on seed 0 (CPU, 2,000 samples; docs/benchmarks.md);
 # - dcgan: batch 128 covered all 10 classes by step 500 on seeds 0-2 (FD 62-79 at step 2,000);
 # - cdcgan: batch 128, d_lr 5e-4, g_lr 1e-3 reached 0.95 at step 2,000 on seeds 0-2 (0.957-0.962).
 _image_preset("mnist_cgan", "cgan", "the seed conditional MLP GAN (Mirza & Osindero 2014) on MNIST",
-              **_MLP, batch_size=512, d_lr=1e-3, g_lr=1e-3, d_beta1=0.0, g_beta1=0.0, d_beta2=0.99,
+              **_MLP, batch_size=512, d_lr=2e-3, g_lr=2e-3, d_beta1=0.0, g_beta1=0.0, d_beta2=0.99,
               g_beta2=0.99, ema=0.999, steps=20000)
 _image_preset("mnist_dcgan", "dcgan", "the seed DCGAN on MNIST (28 px: ConvT k7 bottom, 64 / 32 channels)",
               default_for=("image_folder",),
