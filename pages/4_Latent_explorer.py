@@ -149,12 +149,12 @@ d = gen.latent_dim
 st.sidebar.caption(f"{gen.name}: {gen.resolution}x{gen.resolution}, {gen.channels} channel(s), latent {d}")
 base = gen  # a conditional run: `gen` below is its view of the chosen class, `base` takes labels
 if getattr(gen, "num_classes", 0):
-    label = st.sidebar.selectbox("Class", range(gen.num_classes), key="class",
-                                 format_func=lambda i: gen.class_names[i])
+    label = st.sidebar.selectbox("Class", list(range(gen.num_classes)), key="class",
+                                 format_func=base.class_names.__getitem__)
     gen = explore.for_class(base, label)
 if ss.pop("explorer.pending_z", None) is not None:  # an inverted picture's latent, before the sliders exist
     set_current(ss.pop("explorer.inverted_z"))
-if gen.kind == "karras-progan":
+if getattr(gen, "kind", None) == "karras-progan":
     sha = gen.info.get("sha256")
     st.sidebar.info(
         "Karras et al. 2018, *Progressive Growing of GANs*: the generator trained on CelebA-HQ "
@@ -261,7 +261,7 @@ st.caption("A Gaussian latent of d dimensions lies near the sphere of radius sqr
 frames = None
 if across == "classes":
     chosen = st.multiselect("Classes, in order", range(base.num_classes), default=list(range(base.num_classes)),
-                            key="sweep_classes", format_func=lambda i: base.class_names[i])
+                            key="sweep_classes", format_func=base.class_names.__getitem__)
     n_frames = st.slider("Frames", 2, 60, 30, key="frames")
     try:
         frames = explore.class_sweep(base, z, chosen, n_frames)
