@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from ganlab import explore
 from ganlab.config import Config
+from ganlab.errors import ConfigError
 from ganlab.pretrained import load_generator
 from ganlab.runs import save_run
 from ganlab.train import build_trainer
@@ -210,5 +211,72 @@ def test_studio_opens_its_run_in_the_explorer(monkeypatch, tmp_path) -> None:
         assert [p.name for p in saved] == ["mnist-mlp-1"]
         assert at.radio(key="source").value == "Runs" and at.selectbox(key="run").value == "mnist-mlp-1"
         assert any(c.value.startswith("mnist-mlp-1: 28x28") for c in at.sidebar.caption)
+    finally:
+        close_all()
+
+
+def test_frames_at_sides_and_output_sides() -> None:
+    images = torch.rand(3, 1, 28, 28) * 2 - 1
+    assert explore.frames_at(images, 112).shape == (3, 1, 112, 112)
+    big = explore.frames_at(torch.rand(2, 3, 256, 256) * 2 - 1, 64)
+    assert big.shape == (2, 3, 64, 64) and big.dtype == torch.uint8
+    assert torch.equal(explore.frames_at(images, 28), explore.frames_at(images.clone(), 28))
+    assert explore.output_sides(28) == [28, 64, 128, 256, 512, 1024]
+    with pytest.raises(ConfigError, match="8 to 2048"):
+        explore.frames_at(images, 4)
+
+
+def test_read_picture_grey_rgb_and_transparent() -> None:
+    def encoded(mode: str, size=(5, 7)) -> bytes:
+        buf = io.BytesIO()
+        Image.new(mode, size).save(buf, format="PNG")
+        return buf.getvalue()
+
+    assert explore.read_picture(encoded("L")).shape == (1, 7, 5)
+    assert explore.read_picture(encoded("RGBA")).shape == (3, 7, 5)
+    with pytest.raises(ConfigError, match="not a picture"):
+        explore.read_picture(b"GIF nonsense")
+
+
+def test_class_views_and_their_errors() -> None:
+    cgan = load_generator(_run_path("run-cgan"))
+    view = explore.for_class(cgan, 1)
+    assert view is explore.for_class(cgan, 1) and view.name == "run-cgan-one"
+    z = cgan.latents(4, 0)
+    assert torch.equal(view(z), cgan(z, 1))
+    assert explore.early_features(view, z.double()).shape == (4, 28 * 28)
+    with pytest.raises(ConfigError, match="class 3"):
+        explore.for_class(cgan, 3)
+    with pytest.raises(ConfigError, match="conditional"):
+        explore.for_class(cgan, None)
+    mlp = load_generator(_run_path("run-mlp"))
+    assert explore.for_class(mlp, 2) is mlp
+    with pytest.raises(ConfigError, match="not a conditional"):
+        explore.every_class(mlp, z[0])
+    with pytest.raises(ConfigError, match="at least 2 classes"):
+        explore.class_sweep(cgan, z[0], [1], 4)
+    assert explore.training_source(view) == ("mnist", 0, 0, "")
+
+
+def test_studio_trains_an_autoencoder_with_originals_above_reconstructions(monkeypatch, tmp_path) -> None:
+    from tests.helpers import held_model, wait_until
+    from ganlab.train import AutoencoderTrainer
+    from ui.runner import close_all
+    from ui.studio import live_grid
+
+    monkeypatch.setenv("GANLAB_RUNS", str(tmp_path / "studio-runs"))
+    at = open_page(str(ROOT / "pages" / "3_MNIST_studio.py"))
+    try:
+        assert "adversarial autoencoder (AAE)" in at.selectbox(key="studio.model").options
+        at.selectbox(key="studio.model").set_value("ae").run()
+        at.number_input(key="studio.batch_size").set_value(16).run()
+        at.button(key="studio.start").click().run()
+        assert wait_until(lambda: held_model(at, "studio.runner").step_count >= 3, 30)
+        at.button(key="studio.play").click().run()
+        assert not at.exception and not at.error
+        trainer = held_model(at, "studio.runner")
+        assert isinstance(trainer, AutoencoderTrainer)
+        # 32 originals and their 32 reconstructions: 8 rows of 8 at 28 px (+2 px padding).
+        assert tuple(live_grid(trainer).shape) == (1, 8 * 30 + 2, 8 * 30 + 2)
     finally:
         close_all()
