@@ -200,6 +200,16 @@ def random_latents(latent_dim: int, n: int, seed: int) -> Tensor:
     return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
 
 
+def grid_latents(gen: Any, n: int, seed: int) -> Tensor:
+    """(n, d) seeded latents for `gen`'s sample grid: a run's (or its class view's) own latent
+    distribution (`RunGenerator.latents`: normal or uniform, as it was trained), standard
+    normal (`random_latents`) for published and bundled generators."""
+    base = getattr(gen, "base", gen)
+    if getattr(base, "trainer", None) is not None:
+        return base.latents(n, seed)
+    return random_latents(gen.latent_dim, n, seed)
+
+
 def truncate(z: Tensor, threshold: float | None) -> Tensor:
     """Clip every coordinate of z (N, d) to [-threshold, threshold]; None = unchanged.
 
@@ -609,6 +619,6 @@ def training_source(gen: Any) -> tuple[str, int, int, str] | None:
 
 __all__ = ["BUNDLED_DATA", "BUNDLED_DIR", "ClassView", "Directions", "ImageCache", "INTERPOLATIONS", "MAX_UPLOAD_BYTES", "NearestIndex",
            "bundled_models", "class_sweep", "directions_dir", "display_images", "early_features", "edit_latent",
-           "every_class", "for_class", "frames_at", "ganspace", "image_cache", "interpolation_frames",
+           "every_class", "for_class", "frames_at", "ganspace", "grid_latents", "image_cache", "interpolation_frames",
            "keyframe_path", "lerp", "load_bundled", "load_upload", "model_key", "nearest_real", "output_sides", "random_latents", "read_picture", "render", "slerp",
            "training_images", "training_source", "truncate"]

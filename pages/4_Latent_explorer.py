@@ -168,7 +168,7 @@ if getattr(gen, "kind", None) == "karras-progan":
 left, right = st.columns([1, 3])
 seed = int(left.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed"))
 left.button("New sample", on_click=new_sample, key="new_sample")
-grid_z = explore.random_latents(d, GRID, seed)
+grid_z = explore.grid_latents(gen, GRID, seed)
 if ss.get("origin") != (model_key, seed):  # a new model or seed: start from its first sample
     ss["origin"] = (model_key, seed)
     ss["keys"] = [] if ss.get("model_key") != model_key else ss.get("keys", [])
@@ -185,7 +185,8 @@ for i, cell in enumerate(cells):
 # --- the current latent -----------------------------------------------------------------
 controls, view = st.columns([2, 1])
 t0 = time.perf_counter()
-dirs = explore.ganspace(gen, k=DIRECTIONS)
+with st.spinner("Principal directions: computed once per model, then read from disk..."):
+    dirs = explore.ganspace(gen, k=DIRECTIONS)
 with controls:
     st.subheader("Principal directions (GANSpace)")
     st.caption(("PCA of the generator's first 4x4 feature maps" if hasattr(gen.module, "format_layer")

@@ -280,3 +280,13 @@ def test_studio_trains_an_autoencoder_with_originals_above_reconstructions(monke
         assert tuple(live_grid(trainer).shape) == (1, 8 * 30 + 2, 8 * 30 + 2)
     finally:
         close_all()
+
+
+def test_grid_latents_follow_a_runs_latent_distribution(tmp_path) -> None:
+    cfg = Config(**{**SMALL, "model": "mlp", "g_layers": 1, "d_layers": 1, "latent_dist": "uniform"})
+    tr = build_trainer(cfg, squares(28))
+    gen = load_generator(save_run(tr, tmp_path / "uniform"))
+    z = explore.grid_latents(gen, 64, 3)
+    assert float(z.abs().max()) <= 1.0 and torch.equal(z, gen.latents(64, 3))
+    normal = load_generator(_run_path("run-mlp"))
+    assert float(explore.grid_latents(normal, 64, 3).abs().max()) > 1.0
