@@ -290,3 +290,19 @@ def test_grid_latents_follow_a_runs_latent_distribution(tmp_path) -> None:
     assert float(z.abs().max()) <= 1.0 and torch.equal(z, gen.latents(64, 3))
     normal = load_generator(_run_path("run-mlp"))
     assert float(explore.grid_latents(normal, 64, 3).abs().max()) > 1.0
+
+
+@pytest.mark.skipif(not __import__("ganlab.data.images", fromlist=["x"]).available_splits("mnist"),
+                    reason="no MNIST split on this machine")
+def test_inverting_a_real_image_of_the_runs_data_set() -> None:
+    at = explorer("run-cgan")  # trained "on mnist": its real images are the MNIST split
+    at.radio(key="invert.how").set_value("A real image of the data set").run()
+    at.number_input(key="invert.index").set_value(7).run()
+    at.slider(key="invert.steps").set_value(10).run()
+    at.slider(key="invert.starts").set_value(1).run()
+    at.button(key="invert.run").click().run()
+    assert not at.exception and not at.error
+    original, image, distance, steps = at.session_state["invert.result"]
+    assert steps == 10 and 0.0 <= distance <= 1.0
+    with Image.open(io.BytesIO(original)) as im:
+        assert im.size == (140, 140)
