@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from ganlab import explore
 from ganlab.config import Config
+from ganlab.data.images import available_splits
 from ganlab.errors import ConfigError
 from ganlab.pretrained import load_generator
 from ganlab.runs import save_run
@@ -292,8 +293,7 @@ def test_grid_latents_follow_a_runs_latent_distribution(tmp_path) -> None:
     assert float(explore.grid_latents(normal, 64, 3).abs().max()) > 1.0
 
 
-@pytest.mark.skipif(not __import__("ganlab.data.images", fromlist=["x"]).available_splits("mnist"),
-                    reason="no MNIST split on this machine")
+@pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
 def test_inverting_a_real_image_of_the_runs_data_set() -> None:
     at = explorer("run-cgan")  # trained "on mnist": its real images are the MNIST split
     at.radio(key="invert.how").set_value("A real image of the data set").run()
