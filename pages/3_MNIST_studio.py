@@ -1,9 +1,11 @@
-"""MNIST studio: the classic image GANs (MLP GAN, cGAN, DCGAN, conditional DCGAN) trained live.
+"""MNIST studio: the classic image GANs (MLP GAN, cGAN, DCGAN, conditional DCGAN) and the
+autoencoders (ae, conv_ae, aae) trained live.
 
-Widgets (`ui.controls`) -> a Config (`ui.studio.settings_config`) -> a `Trainer` advanced by
-this session's background runner -> the progress grid from a fixed noise batch (with a
+Widgets (`ui.controls`) -> a Config (`ui.studio.settings_config`) -> a trainer
+(`ganlab.train.build_trainer`) advanced by this session's background runner -> the progress
+grid from a fixed noise batch (originals above reconstructions for autoencoders; with a
 timeline), losses and classifier metrics, class views for conditional models, runs on
-disk and exports. Grids and class views are made by `ganlab.progress`.
+disk, "Open in explorer" and exports. Grids and class views are made by `ganlab.progress`.
 """
 from __future__ import annotations
 
@@ -16,15 +18,15 @@ from ganlab import runs
 from ganlab.runs import load_run
 from ganlab.errors import GanlabError
 from ganlab.metrics.images import histogram_samples, predicted_classes
-from ganlab.progress import fixed_grid
-from ganlab.train import Trainer
+from ganlab.train import Trainer, build_trainer
 from ui import controls, exports, persist
+from ui.explorer import request_open
 from ui.history import nearest_frame
 from ui.live import apply_settings
 from ui.runner import Runner, session_runner
 from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, check_data_path, class_views,
-                       device_summary, image_folder_inputs, runs_panel, settings_config, studio_config,
-                       to_image, training_charts)
+                       device_summary, image_folder_inputs, live_grid, runs_panel, settings_config,
+                       studio_config, to_image, training_charts)
 
 st.set_page_config(page_title="MNIST studio", page_icon="🖼️", layout="wide")
 
@@ -32,7 +34,8 @@ REDRAW_SECONDS = 2.0
 DATA_LABELS = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes",
                "image_folder": "your own pictures (upload or folder)"}
 MODEL_LABELS = {"mlp": "MLP GAN (Goodfellow 2014)", "cgan": "conditional MLP GAN (cGAN)",
-                "dcgan": "DCGAN", "cdcgan": "conditional DCGAN"}
+                "dcgan": "DCGAN", "cdcgan": "conditional DCGAN", "ae": "autoencoder (784 -> 32 -> 784)",
+                "conv_ae": "convolutional autoencoder", "aae": "adversarial autoencoder (AAE)"}
 DEVICE_LABELS = {"auto": "auto (GPU if there is one)", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 ctl = partial(controls.control, prefix="studio.", help="")
 GROUPS = {
@@ -83,12 +86,12 @@ except GanlabError as exc:
 
 # --- the run: built on the first visit and by Start; live settings apply in place ------------
 def capture(trainer: Trainer) -> Any:
-    return fixed_grid(trainer, GRID_SIZE)
+    return live_grid(trainer, GRID_SIZE)
 
 
 def new_trainer() -> Trainer:
     ss[key("rev")] = ss.get(key("rev"), 0) + 1
-    return Trainer(cfg)
+    return build_trainer(cfg)
 
 
 try:
@@ -178,6 +181,28 @@ def live_view() -> None:
 
 
 live_view()
+
+
+
+def open_in_explorer() -> None:
+    """Save the run shown (once per step of this run) and open it in the latent explorer."""
+    runner.pause()
+    try:
+        with runner.hold() as trainer:
+            at = (ss.get(key("rev")), trainer.step_count)
+            saved = ss.get(key("explorer_saved"))
+            path = saved[1] if saved and saved[0] == at else runs.save_to_runs(trainer)
+    except GanlabError as exc:
+        st.error(str(exc))
+        return
+    ss[key("explorer_saved")] = (at, path)
+    request_open(path)
+    st.switch_page("pages/4_Latent_explorer.py")
+
+
+if st.button("Open in explorer", key=key("explore"), icon=":material/explore:",
+             help=f"save this run under {runs.runs_root()} and walk its latent space in the latent explorer"):
+    open_in_explorer()
 
 # --- conditional models: one class, all classes, interpolation ---------------------------------
 if num_classes:

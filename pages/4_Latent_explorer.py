@@ -1,8 +1,10 @@
-"""Latent explorer: walk the latent space of a progressive GAN: samples, principal directions, interpolations.
+"""Latent explorer: walk the latent space of a generator: samples, principal directions, interpolations.
 
-Widgets -> a generator (bundled, published or uploaded; `ganlab.pretrained`) and a
+Widgets -> a generator (bundled, one of the user's runs, published or uploaded;
+`ganlab.pretrained`; a conditional run one class at a time, `explore.for_class`) and a
 current latent -> `ganlab.explore` (GANSpace directions, truncation, batched and
-cached rendering, keyframe interpolation, nearest training image) -> images.
+cached rendering, keyframe interpolation, nearest training image) -> images; the
+panels of `ui.explorer` invert a picture into the current latent and export GIF / MP4.
 """
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ import torch
 
 from ganlab import explore
 from ganlab.errors import GanlabError
-from ganlab.imageio import gif_bytes, grid_to_png_bytes
 from ganlab.pretrained import PretrainedGenerator, list_published, load_generator
+from ganlab.runs import runs_root
+from ui.explorer import (class_row, describe_run, export_panel, inversion_panel, png, preselect_run,
+                         run_choices)
 from ui.runner import configure_torch_threads
 
 st.set_page_config(page_title="Latent explorer", page_icon="🧭", layout="wide")
@@ -25,7 +29,8 @@ DIRECTIONS = 6           # principal-direction sliders
 COORD_SLIDERS_MAX = 64   # per-coordinate sliders for latents up to this size
 MAX_KEYFRAMES = 4
 TRUNCATION = ("off", 3.0, 2.5, 2.0, 1.5, 1.0, 0.5)
-SOURCES = ("Bundled", "Published", "Upload", "Local file")
+SOURCES = ("Bundled", "Runs", "Published", "Upload", "Local file")
+DataSource = tuple[str, int, int, str]  # explore.training_images' (data, image_size, channels, path)
 ss = st.session_state
 
 
@@ -44,14 +49,14 @@ def local_generator(path: str, mtime: float) -> PretrainedGenerator:
     return load_generator(path)  # mtime in the key: a replaced file is read again
 
 
+@st.cache_resource(show_spinner="Loading the run...", max_entries=8)
+def run_generator(path: str, mtime: float) -> PretrainedGenerator:
+    return load_generator(path)  # mtime in the key: a re-saved run is read again
+
+
 @st.cache_resource(show_spinner="Loading the training images...")
-def nearest_index(data: str) -> explore.NearestIndex:
-    return explore.NearestIndex(explore.training_images(data))
-
-
-def png(images: torch.Tensor, min_side: int = 128) -> bytes:
-    """One raw image (C, R, R) -> PNG bytes, crisp pixels."""
-    return grid_to_png_bytes(explore.display_images(images[None], min_side)[0])
+def nearest_index(data: DataSource) -> explore.NearestIndex:
+    return explore.NearestIndex(explore.training_images(*data))
 
 
 def set_current(z: list[float]) -> None:
@@ -74,8 +79,10 @@ def new_sample() -> None:
     ss["seed"] = int(ss.get("seed", 0)) + 1
 
 
-def choose_model() -> tuple[PretrainedGenerator, str, str | None]:
-    """Sidebar -> (generator, a key naming it, the data set it was trained on or None)."""
+def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
+    """Sidebar -> (generator, a key naming it, what it was trained on or None)."""
+    runs = run_choices()
+    preselect_run(list(runs), "source", "run")
     source = st.sidebar.radio("Model", SOURCES, key="source", horizontal=True)
     if source == "Bundled":
         names = list(explore.bundled_models())
@@ -83,7 +90,18 @@ def choose_model() -> tuple[PretrainedGenerator, str, str | None]:
             raise GanlabError("no bundled models in assets/pgan/; train them with "
                               "`python scripts/train_pgan_assets.py mnist`")
         name = st.sidebar.selectbox("Bundled model", names, key="bundled")
-        return bundled_generator(name), f"bundled:{name}", explore.BUNDLED_DATA.get(name)
+        data = explore.BUNDLED_DATA.get(name)
+        return bundled_generator(name), f"bundled:{name}", None if data is None else (data, 32, 1, "")
+    if source == "Runs":
+        if not runs:
+            st.info(f"No image runs in **{runs_root().resolve()}** yet: train one in the MNIST studio "
+                    "(Stop and save, or Open in explorer) or with `python -m ganlab train --out runs/NAME`.")
+            st.stop()
+        name = st.sidebar.selectbox("Run", list(runs), key="run", format_func=lambda n: describe_run(runs[n]))
+        path = runs[name].path
+        mtime = (path / "model.safetensors").stat().st_mtime
+        gen = run_generator(str(path), mtime)
+        return gen, f"run:{path.resolve()}:{mtime}", explore.training_source(gen)
     if source == "Published":
         published = list_published()
         name = st.sidebar.selectbox(
@@ -129,7 +147,14 @@ except GanlabError as exc:
     st.stop()
 d = gen.latent_dim
 st.sidebar.caption(f"{gen.name}: {gen.resolution}x{gen.resolution}, {gen.channels} channel(s), latent {d}")
-if gen.kind == "karras-progan":
+base = gen  # a conditional run: `gen` below is its view of the chosen class, `base` takes labels
+if getattr(gen, "num_classes", 0):
+    label = st.sidebar.selectbox("Class", list(range(gen.num_classes)), key="class",
+                                 format_func=base.class_names.__getitem__)
+    gen = explore.for_class(base, label)
+if ss.pop("explorer.pending_z", None) is not None:  # an inverted picture's latent, before the sliders exist
+    set_current(ss.pop("explorer.inverted_z"))
+if getattr(gen, "kind", None) == "karras-progan":
     sha = gen.info.get("sha256")
     st.sidebar.info(
         "Karras et al. 2018, *Progressive Growing of GANs*: the generator trained on CelebA-HQ "
@@ -143,15 +168,15 @@ if gen.kind == "karras-progan":
 left, right = st.columns([1, 3])
 seed = int(left.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed"))
 left.button("New sample", on_click=new_sample, key="new_sample")
-grid_z = explore.random_latents(d, GRID, seed)
+grid_z = explore.grid_latents(gen, GRID, seed)
 if ss.get("origin") != (model_key, seed):  # a new model or seed: start from its first sample
     ss["origin"] = (model_key, seed)
     ss["keys"] = [] if ss.get("model_key") != model_key else ss.get("keys", [])
     ss["model_key"] = model_key
     set_current(grid_z[0].tolist())
-if ss.get("grid_key") != (model_key, seed):  # PNG-encode the grid once per seed, not per slider move
+if ss.get("grid_key") != (gen.name, model_key, seed):  # PNG-encode the grid once per seed, not per slider move
     ss["grid_png"] = [png(image, 64) for image in explore.render(gen, grid_z)]
-    ss["grid_key"] = (model_key, seed)
+    ss["grid_key"] = (gen.name, model_key, seed)
 cells = right.columns(GRID)
 for i, cell in enumerate(cells):
     cell.image(ss["grid_png"][i], width="stretch")
@@ -160,12 +185,15 @@ for i, cell in enumerate(cells):
 # --- the current latent -----------------------------------------------------------------
 controls, view = st.columns([2, 1])
 t0 = time.perf_counter()
-dirs = explore.ganspace(gen, k=DIRECTIONS)
+with st.spinner("Principal directions: computed once per model, then read from disk..."):
+    dirs = explore.ganspace(gen, k=DIRECTIONS)
 with controls:
     st.subheader("Principal directions (GANSpace)")
-    st.caption("PCA of the generator's first 4x4 feature maps over 2,048 random latents, each component "
-               "mapped back to z by least squares (Härkönen et al. 2020). Sliders are in standard "
-               "deviations of the component.")
+    st.caption(("PCA of the generator's first 4x4 feature maps" if hasattr(gen.module, "format_layer")
+                or hasattr(gen.module, "early_features") else "PCA of the generated images")
+               + " over 2,048 random latents, each component mapped back to z by least squares "
+               "(Härkönen et al. 2020), computed once per model and kept on disk. Sliders are in "
+               "standard deviations of the component.")
     amounts = [st.slider(f"PC{k + 1} ({100 * float(dirs.explained[k]):.1f}% of variance)", -3.0, 3.0,
                          step=0.1, key=f"dir{k}") for k in range(DIRECTIONS)]
     trunc = st.select_slider("Truncation: clip every |z_i| at", TRUNCATION, key="truncation",
@@ -202,38 +230,64 @@ with view:
             st.caption(f"nearest of the {len(index):,} training images (#{int(idx)}), L2 distance "
                        f"{float(dist):.2f}: a model that copied its data would show a twin here.")
 
+if base is not gen:
+    class_row(base, z)
+
+with st.expander("Invert a picture: find the latent of your own image"):
+    def make_current(latent: list[float]) -> None:
+        # The sliders already exist in this run: the latent is applied at the top of the next one.
+        ss["explorer.pending_z"], ss["explorer.inverted_z"] = True, latent
+
+    inversion_panel(gen, data_name, None if data_name is None else (lambda: nearest_index(data_name)),
+                    make_current, "invert")
+
 # --- interpolation -----------------------------------------------------------------------
 st.subheader("Interpolation")
 keys: list[list[float]] = ss.setdefault("keys", [])
 b1, b2, b3 = st.columns(3)
 if b1.button("Add the current sample as a keyframe", key="add_key", disabled=len(keys) >= MAX_KEYFRAMES):
     keys.append(z.tolist())
-    ss.pop("gif", None)
 if b2.button("Clear keyframes", key="clear_keys"):
     keys.clear()
-    ss.pop("gif", None)
+across = "latents"
+if base is not gen:
+    across = st.radio("Interpolate across", ("latents", "classes"), key="across", horizontal=True,
+                      format_func=lambda a: {"latents": "latents (this class)",
+                                             "classes": "classes (the current latent)"}[a])
 mode = b3.radio("Path", explore.INTERPOLATIONS, key="mode", horizontal=True,
                 format_func=lambda m: {"slerp": "spherical (slerp)", "lerp": "linear"}[m])
 st.caption("A Gaussian latent of d dimensions lies near the sphere of radius sqrt(d); a straight line "
            "between two of them dips to about sqrt(d/2) halfway, where G saw no latents. Slerp follows "
            "the great circle instead, so every frame is a typical latent.")
-if keys:
-    thumbs = explore.render(gen, torch.tensor(keys))
-    for col, thumb in zip(st.columns(MAX_KEYFRAMES), thumbs):
-        col.image(png(thumb, 64), width=64)
-if len(keys) < 2:
-    st.info(f"Add 2 to {MAX_KEYFRAMES} keyframes to interpolate between them.")
-else:
-    n_frames = st.slider("Frames", len(keys), 60, 30, key="frames")
+frames = None
+if across == "classes":
+    chosen = st.multiselect("Classes, in order", range(base.num_classes), default=list(range(base.num_classes)),
+                            key="sweep_classes", format_func=base.class_names.__getitem__)
+    n_frames = st.slider("Frames", 2, 60, 30, key="frames")
     try:
-        frames = explore.interpolation_frames(gen, torch.tensor(keys), n_frames, mode)
+        frames = explore.class_sweep(base, z, chosen, n_frames)
     except GanlabError as exc:
         st.error(str(exc))
-        st.stop()
-    frame = st.slider("Frame", 0, n_frames - 1, 0, key="frame")
+else:
+    if keys:
+        thumbs = explore.render(gen, torch.tensor(keys))
+        for col, thumb in zip(st.columns(MAX_KEYFRAMES), thumbs):
+            col.image(png(thumb, 64), width=64)
+    if len(keys) < 2:
+        st.info(f"Add 2 to {MAX_KEYFRAMES} keyframes to interpolate between them.")
+    else:
+        n_frames = st.slider("Frames", len(keys), 60, 30, key="frames")
+        try:
+            frames = explore.interpolation_frames(gen, torch.tensor(keys), n_frames, mode)
+        except GanlabError as exc:
+            st.error(str(exc))
+if frames is not None:
+    frame = st.slider("Frame", 0, len(frames) - 1, 0, key="frame")
     st.image(png(frames[frame], 256), width=256)
-    if st.button("Make GIF", key="make_gif"):
-        ss["gif"] = gif_bytes(list(explore.display_images(frames, 128)), fps=12)
-    if "gif" in ss:
-        st.download_button("Download the GIF", ss["gif"], file_name=f"{gen.name}-{mode}.gif",
-                           mime="image/gif", key="gif_download")
+
+st.subheader("GIF and MP4")
+st.caption("The interpolation above, or a Gaussian-smoothed random walk (a fresh latent per frame, "
+           "smoothed over time, as in the progressive-GAN paper's video), at the side and frame rate chosen.")
+export_panel(gen, None if frames is None else frames.flatten(1).sum(1),
+             None if frames is None else (lambda side: explore.frames_at(frames, side)),
+             f"{gen.name}-{mode if across == 'latents' else 'classes'}", "export")

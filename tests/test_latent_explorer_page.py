@@ -37,6 +37,7 @@ def app(bundled_dir, monkeypatch) -> AppTest:
     monkeypatch.setattr(explore, "BUNDLED_DIR", bundled_dir)
     monkeypatch.setattr(pretrained, "BUNDLED_DIR", bundled_dir)
     monkeypatch.setattr(explore, "BUNDLED_DATA", {"tiny-32": "mnist"})
+    monkeypatch.setattr(explore, "directions_dir", lambda: bundled_dir / "directions")
     return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
@@ -108,13 +109,18 @@ def test_interpolation_between_keyframes_and_gif(app) -> None:
     app.slider(key="frames").set_value(12).run()
     app.slider(key="frame").set_value(11).run()
     app.radio(key="mode").set_value("lerp").run()
-    app.button(key="make_gif").click().run()
+    app.select_slider(key="export.side").set_value(64).run()
+    app.button(key="export.make_gif").click().run()
     assert not app.exception
-    gif = app.session_state["gif"]
+    gif = app.session_state["export.gif"]
     assert gif[:6] == b"GIF89a"
+    from PIL import Image
+    import io
+    with Image.open(io.BytesIO(gif)) as im:
+        assert im.size == (64, 64) and im.n_frames == 12
     assert app.get("download_button")
     app.button(key="clear_keys").click().run()
-    assert app.session_state["keys"] == [] and "gif" not in app.session_state
+    assert app.session_state["keys"] == [] and "export.gif" not in app.session_state
 
 
 def test_upload_of_a_generator_pair_and_of_a_bad_file(app, tmp_path) -> None:

@@ -16,7 +16,7 @@ import torch
 from ganlab.config import Config
 from ganlab.errors import ConfigError, DataError, GanlabError
 from ganlab.presets import resolve_config
-from ganlab.progress import class_grid, class_row, interpolation
+from ganlab.progress import class_grid, class_row, fixed_grid, interpolation, reconstruction_grid
 from ganlab.runs import RunSummary, list_runs
 from ganlab.train import Trainer
 from ui.data_summary import render_data_summary, summary_for_path
@@ -26,7 +26,8 @@ from ui.views import history_columns
 
 UPLOAD_TYPES = ("zip", "png", "jpg", "jpeg")
 IMAGE_DATA = ("mnist", "fashion_mnist", "image_folder")
-IMAGE_MODELS = ("mlp", "cgan", "dcgan", "cdcgan")
+IMAGE_MODELS = ("mlp", "cgan", "dcgan", "cdcgan", "ae", "conv_ae", "aae")
+AUTOENCODERS = ("ae", "conv_ae", "aae")  # their live grid: originals above reconstructions
 DEVICES = ("auto", "cpu", "cuda")
 # The studio's live defaults: frequent loss rows for the charts, and classifier
 # metrics on a modest sample (about 1 s on a CPU, taken between two steps).
@@ -54,6 +55,15 @@ def settings_config(values: dict[str, Any], base: Config | None = None) -> Confi
         return base.replace(**values)
     rest = {k: v for k, v in values.items() if k not in ("data", "model")}
     return studio_config(values["data"], values["model"], rest)
+
+
+def live_grid(trainer: Any, n: int = GRID_SIZE) -> torch.Tensor:
+    """The studio's live grid of a run: n samples from the fixed noise for a GAN; for an
+    autoencoder its fixed real images, each row of originals above their reconstructions
+    (n // 2 originals, so the grid keeps its size)."""
+    if trainer.cfg.model in AUTOENCODERS:
+        return reconstruction_grid(trainer, n // 2)
+    return fixed_grid(trainer, n)
 
 
 def device_summary() -> str:
