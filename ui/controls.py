@@ -18,6 +18,7 @@ import streamlit as st
 
 from ganlab.config import FIELD_SPECS, Config, field_types
 from ganlab.data import DATASETS
+from ganlab.data.toy import ONE_D_SETS
 
 KEY_PREFIX = "cfg."
 
