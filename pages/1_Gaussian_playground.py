@@ -17,6 +17,7 @@ from ganlab.train import Trainer
 from ui import controls, exports, persist, state, views
 from ui.history import nearest_frame
 from ui.live import apply_settings
+from ui.lessons import lesson_strip
 from ui.live_plot import live_plot
 from ui.runner import Runner, redraw_period, session_runner
 from ui.userpoints import points_panel, toy_trainer
@@ -24,14 +25,34 @@ from ui.userpoints import points_panel, toy_trainer
 st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="wide")
 
 GROUPS = controls.toy_controls()
-KEYS = [c.key for c in controls.all_controls(GROUPS).values()]
+KEYS = [c.key for c in controls.all_controls(GROUPS).values()] + ["pg.preset"]
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
 CHART_SECONDS = 1.0
 ss = st.session_state
 
 
+# This page's presets, one click each: plain name -> (engine preset, data set or None
+# for the preset's own). The engine's names travel in the URL (?preset=collapse).
+PAGE_PRESETS: dict[str, tuple[str, str | None]] = {
+    "8 blobs on a ring": ("ring8", None),
+    "Mode collapse": ("collapse", None),
+    "25 blobs on a grid": ("grid25", None),
+    "One Gaussian": ("gaussian", None),
+    "Spiral": ("shapes", "spiral"),
+    "Two moons": ("shapes", "moons"),
+    "3-D helix": ("shapes", "helix"),
+    "Draw your own": ("shapes", "points_file"),
+}
+
+
+def preset_named(engine_name: str) -> str | None:
+    """The plain name of the page preset that is this engine preset with its own data."""
+    return next((k for k, (p, d) in PAGE_PRESETS.items() if p == engine_name and d is None), None)
+
+
 # --- settings: the URL on a session's first visit, then the widgets ------------------
+url_preset = st.query_params.get(state.PRESET_PARAM)
 if "pg.cfg" not in ss:
     first, problems = state.config_from_query(st.query_params.to_dict(), resolve_config("ring8"),
                                               controls.url_check(GROUPS))
@@ -42,27 +63,35 @@ if "pg.cfg" not in ss:
             problems.append(str(exc))
     ss["pg.cfg"], ss["pg.base"], ss["pg.url_problems"] = first, first, problems
     ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
+    ss["pg.preset"] = preset_named(url_preset or "") or next(iter(PAGE_PRESETS))
     controls.load(first, GROUPS)
 else:
     persist.restore(KEYS)
+    # A link with ?preset= (the guided path's "next") opened on a page this session
+    # has seen: it loads that preset, as a click would. The page's own URL never
+    # carries the parameter (it is rewritten from the settings below).
+    if url_preset and preset_named(url_preset):
+        ss["pg.preset"] = preset_named(url_preset)
+        ss["pg.load_now"] = True
 
 
 def load_preset() -> None:
-    name = ss["pg.preset"]
-    keep_data = None if "data" in PRESETS.get(name).settings else ss["cfg.data"]
-    ss["pg.base"] = resolve_config(data=keep_data, preset=name)
+    """One click on a preset: every setting from it, and a fresh run at step 0."""
+    engine_name, data = PAGE_PRESETS[ss["pg.preset"]]
+    ss["pg.base"] = resolve_config(data=data, preset=engine_name)
     controls.load(ss["pg.base"], GROUPS)
+    ss["pg.view"] = "3-D" if ss["pg.base"].data in ("helix", "cube8", "gaussian3d") else "2-D"
     ss["pg.restart"] = True
 
 
+if ss.pop("pg.load_now", False):
+    load_preset()
+
 with st.sidebar:
     st.header("Settings")
-    toy_presets = [n for n in PRESETS.names()
-                   if PRESETS.get(n).settings.get("data", "ring8") in controls.point_sets()]
-    st.selectbox("Preset", toy_presets, key="pg.preset", help="tuned starting points and demos")
-    st.caption(PRESETS.help(ss["pg.preset"]))
-    st.button("Load preset", on_click=load_preset, key="pg.load_preset",
-              help="replaces every setting and restarts the run")
+    st.radio("Preset", list(PAGE_PRESETS), key="pg.preset", on_change=load_preset,
+             help="one click loads every setting of the preset and starts over")
+    st.caption(PRESETS.help(PAGE_PRESETS[ss["pg.preset"]][0]))
     for group, group_controls in GROUPS.items():
         with st.expander(group, expanded=group in ("Data", "Loss and regularisation")):
             for control in group_controls:
@@ -74,6 +103,7 @@ cfg = controls.read(GROUPS, ss["pg.base"])  # settings without a widget: the las
 ss["pg.cfg"] = cfg
 
 st.title("Gaussian playground")
+lesson_strip("pages/1_Gaussian_playground.py")
 for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
     st.warning(problem)
 
