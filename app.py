@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import projector
 from ui.home import LABS
 
 st.set_page_config(page_title="ganlab", page_icon="🧪", layout="wide")
 
-home = st.Page("home.py", title="Home", icon="🏠", default=True)
-st.navigation([home, *(st.Page(lab.page, title=lab.title) for lab in LABS)]).run()
+home = st.Page("home.py", title="Home", icon=":material/home:", default=True)
+page = st.navigation([home, *(st.Page(lab.page, title=lab.title) for lab in LABS)])
+projector.toggle()
+page.run()
+projector.keep_in_url()
