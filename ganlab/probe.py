@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # annotations only: the trainer imports the whole engine
 # a probability in [0, 1]. The others (least squares, Wasserstein, hinge) have
 # unbounded scores, shown raw.
 PROBABILITY_LOSSES = frozenset({"ns", "minimax", "ragan"})
+# The smallest half-range of the score colour scale (see `surface_range`).
+MIN_SCORE_HALF_RANGE = 0.25
 # Latent grid extent for the manifold view: +-2.5 sigma covers ~99% of N(0, 1).
 MANIFOLD_EXTENT = {"normal": 2.5, "uniform": 1.0}
 
@@ -154,13 +156,14 @@ def d_surface(trainer: Trainer, box: np.ndarray | None = None,
 def surface_range(surface: np.ndarray, kind: str) -> tuple[float, float]:
     """Colour range for a surface: [0, 1] for probabilities; for scores, symmetric
     about 0 up to the 99th percentile of |score| (one outlier cell does not wash out
-    the picture)."""
+    the picture), at least +-MIN_SCORE_HALF_RANGE."""
     if kind == "probability":
         return 0.0, 1.0
     finite = np.abs(surface[np.isfinite(surface)])
     half = float(np.percentile(finite, 99)) if finite.size else 1.0
-    half = half if half > 1e-6 else 1.0
-    return -half, half
+    # Floored: at step 0 an untrained critic's scores are tiny noise, which a scale
+    # stretched to them would paint as strong red and blue.
+    return -max(half, MIN_SCORE_HALF_RANGE), max(half, MIN_SCORE_HALF_RANGE)
 
 
 @torch.no_grad()

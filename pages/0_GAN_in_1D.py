@@ -156,7 +156,8 @@ def live_view() -> None:
     if runner.error:
         st.error(runner.error)
     with st.expander("Losses"):
-        live_plot(views.charts(history, None), key=PREFIX + "charts", height=260)
+        live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None), key=PREFIX + "charts",
+                  height=300)
     if runner.playing != ss[PREFIX + "shown_playing"]:
         st.rerun(scope="app")
 

@@ -201,7 +201,7 @@ def charts_figure(run: Trainer, history: list[dict[str, float]], marker: int | N
     cached = ss.get("pg.charts_cache")
     if cached and (cached[0] == key or runner.playing and now - cached[1] < CHART_SECONDS):
         return cached[2]
-    fig = views.charts(history, marker)
+    fig = views.charts(history, marker, metrics_from=cfg.eval_every or None)
     ss["pg.charts_cache"] = (key, now, fig)
     return fig
 
@@ -248,17 +248,22 @@ def live_view() -> None:
         run = trainer
     surface = frame.surface if show_surface else None
     srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
-    label = "P(real)" if kind == "probability" else "D score"
+    label, words = views.surface_words(kind)
     revision = f"{cfg.data}-{ss['pg.built_rev']}"
     if view == "2-D":
         fig = views.view_2d(frame.box, real, frame.fake, surface=surface, surface_range=srange,
                             surface_label=label, manifold=extras["manifold"], arrows=extras["arrows"],
-                            title=f"step {frame.step}", uirevision=revision)
+                            title=f"step {frame.step}", uirevision=revision, colorbar_title=words)
     else:
         fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface, surface_range=srange,
                             surface_label=label, real_z=extras.get("real_z"),
                             fake_z=extras.get("fake_z"), uirevision=revision)
     ss["pg.frame_no"] = ss.get("pg.frame_no", 0) + 1
+    if view == "3-D":
+        missing = views.missing_in_3d(frame.box.shape[0], surface=show_surface, manifold=show_manifold,
+                                      arrows=show_arrows)
+        if missing:
+            top[1].caption(f"The 3-D view does not draw {missing}; switch to 2-D to see it.")
     live_plot(fig, key=f"pg.view.{view}", height=560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
               pace=period if runner.playing else None)
@@ -267,7 +272,7 @@ def live_view() -> None:
                f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
     if runner.error:
         st.error(runner.error)
-    live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=280)
+    live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=320)
     if runner.playing != ss["pg.shown_playing"]:
         st.rerun(scope="app")  # playing changed (Pause, or the run diverged): refresh the page
 
