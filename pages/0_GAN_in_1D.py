@@ -13,7 +13,7 @@ from ganlab.data.toy import ONE_D_SETS
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
-from ui import controls, persist, state, views
+from ui import controls, persist, projector, state, views
 from ui.lessons import lesson_strip
 from ui.live import apply_settings
 from ui.live_plot import live_plot
@@ -147,7 +147,7 @@ def live_view() -> None:
     fig = view_1d(frame, d_label=d_label, d_range=d_range, title=f"step {frame.step}",
                   uirevision=f"{cfg.data}")
     ss[PREFIX + "frame_no"] = ss.get(PREFIX + "frame_no", 0) + 1
-    live_plot(fig, key=PREFIX + "view", height=520,
+    live_plot(fig, key=PREFIX + "view", height=420 if projector.is_on() else 520,
               meta={"step": frame.step, "frame": ss[PREFIX + "frame_no"]},
               pace=period if runner.playing else None)
     st.caption(f"step {frame.step} · {runner.steps_per_second:.0f} steps/s · "

@@ -14,7 +14,7 @@ from ganlab import probe
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
-from ui import controls, exports, persist, state, views
+from ui import controls, exports, persist, projector, state, views
 from ui.history import nearest_frame
 from ui.live import apply_settings
 from ui.lessons import lesson_strip
@@ -29,6 +29,7 @@ KEYS = [c.key for c in controls.all_controls(GROUPS).values()] + ["pg.preset"]
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
 CHART_SECONDS = 1.0
+PROJECTOR_VIEW_HEIGHT = 470  # what is left of a 720 px screen under the controls
 ss = st.session_state
 
 
@@ -177,7 +178,10 @@ def controls_bar() -> None:
     cols[3].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
                    help="start over at step 0")
     cols[4].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="pg.speed")
-    opts = st.columns([2, 1, 1, 1, 1])
+    # In projector mode the view options and the history fold into one button, so that
+    # the view starts high on a 1280 x 720 screen.
+    holder = st.popover("View options and history") if projector.is_on() else st.container()
+    opts = holder.columns([2, 1, 1, 1, 1])
     opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view", on_change=redraw)
     opts[1].checkbox("D heat map", value=True, key="pg.surface", on_change=redraw)
     opts[2].checkbox("G manifold", value=False, key="pg.manifold", on_change=redraw,
@@ -186,7 +190,7 @@ def controls_bar() -> None:
                      help="where G's loss pushes each fake point")
     opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
                      help="show the averaged G (used by the metrics) instead of G itself")
-    st.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
+    holder.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
               key="pg.scrub", on_change=redraw, help="100% = live")
     if ss.pop("pg.redraw", False):
         st.rerun(scope="app")
@@ -264,7 +268,7 @@ def live_view() -> None:
                                       arrows=show_arrows)
         if missing:
             top[1].caption(f"The 3-D view does not draw {missing}; switch to 2-D to see it.")
-    live_plot(fig, key=f"pg.view.{view}", height=560,
+    live_plot(fig, key=f"pg.view.{view}", height=PROJECTOR_VIEW_HEIGHT if projector.is_on() else 560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
               pace=period if runner.playing else None)
     top[1].caption(f"step {frame.step}{'' if live else ' (history)'} · "

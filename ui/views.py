@@ -63,7 +63,8 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             "y0": float(box[1, 0]), "dy": float(box[1, 1] - box[1, 0]) / max(res_y - 1, 1),
             "zmin": surface_range[0], "zmax": surface_range[1], "colorscale": SURFACE_SCALE,
             "opacity": 0.85, "hoverinfo": "skip", "zsmooth": False,
-            "colorbar": {"title": {"text": colorbar_title or surface_label}, "thickness": 12, "len": 0.8},
+            "colorbar": {"title": {"text": colorbar_title or surface_label}, "thickness": 12, "len": 0.7,
+                         "y": 0.4, "yanchor": "middle"},
         })
     if manifold is not None:
         rows = manifold

@@ -58,7 +58,7 @@ def view_1d(frame: Frame1D, *, d_label: str = "D(x) = P(real)", d_range: tuple[f
         "uirevision": uirevision,
         # the legend sits above the top panel, right-aligned, clear of the title on the left
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
-        "xaxis": {"range": [lo, hi], "domain": [0, 1], "anchor": "y", "title": {"text": "x"}},
+        "xaxis": {"range": [lo, hi], "domain": [0, 1], "anchor": "y"},
         "yaxis": {"domain": [0.42, 0.92], "range": [0, top], "title": {"text": "density"}},
         "yaxis2": {"overlaying": "y", "side": "right", "range": list(d_range), "title": {"text": d_label},
                    "showgrid": False, "color": D_COLOUR,
