@@ -147,9 +147,20 @@ def redraw() -> None:
     ss["pg.redraw"] = True
 
 
+def back_to_live() -> None:
+    """Step and Play move the run on: the view returns from the history to the live run."""
+    ss["pg.scrub"] = 100
+
+
 def single_step(d: bool, g: bool) -> None:
     redraw()
+    back_to_live()
     runner.step_clicked(d, g)  # an error stays in runner.error, shown below
+
+
+def play() -> None:
+    back_to_live()
+    runner.play()
 
 
 def reset_run() -> None:
@@ -222,7 +233,7 @@ def live_view() -> None:
     # does what its label says (not a toggle): a click delivered twice (rerun requests
     # coalesce while the view refreshes) must not undo itself.
     top[0].button("Pause" if runner.playing else "Play", key="pg.play",
-                  on_click=runner.pause if runner.playing else runner.play,
+                  on_click=runner.pause if runner.playing else play,
                   icon=":material/pause:" if runner.playing else ":material/play_arrow:",
                   type="primary", width="stretch")
     period = redraw_period()

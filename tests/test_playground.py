@@ -561,6 +561,10 @@ def test_view_options_history_scrubber_and_charts() -> None:
     assert any("(history)" in c.value for c in at.caption)
     at.slider(key="pg.scrub").set_value(100).run()
     assert figures(at)["2-D"]["meta"]["step"] == 3
+    at.slider(key="pg.scrub").set_value(0).run()
+    at.button(key="pg.step_d").click().run()  # a step returns the view to the live run
+    assert at.slider(key="pg.scrub").value == 100
+    assert figures(at)["2-D"]["meta"]["step"] == 4 and not any("(history)" in c.value for c in at.caption)
 
 
 def test_exports_of_a_live_run_read_a_consistent_snapshot() -> None:
