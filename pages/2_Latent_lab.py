@@ -22,6 +22,7 @@ from ui import controls, exports, persist, state, views
 from ui.history import nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
+from ui.lessons import lesson_strip
 
 st.set_page_config(page_title="Latent lab", page_icon="🧬", layout="wide")
 
@@ -103,6 +104,7 @@ base = controls.read(GROUPS)
 ss["lab.base"] = base
 
 st.title("Latent lab")
+lesson_strip("pages/2_Latent_lab.py")
 st.markdown("Several GANs train **side by side** on the same data from the same seed, differing "
             f"in one setting: **{VARY_FIELDS[ss['lab.vary']]}**. Watch how it changes the diversity "
             "of the samples.")

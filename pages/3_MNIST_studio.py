@@ -25,6 +25,7 @@ from ui.runner import Runner, session_runner
 from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, class_views, device_summary,
                        image_folder_inputs, runs_panel, settings_config, studio_config, to_image,
                        training_charts)
+from ui.lessons import lesson_strip
 
 st.set_page_config(page_title="MNIST studio", page_icon="🖼️", layout="wide")
 
@@ -68,6 +69,7 @@ with st.sidebar:
 persist.keep(KEYS)
 
 st.title("MNIST studio")
+lesson_strip("pages/3_MNIST_studio.py")
 st.markdown("The classic image GANs, **live**: pick a data set and a model, press **Start**, and watch "
             "the generator's samples from a fixed batch of noise sharpen into digits.")
 

@@ -16,6 +16,7 @@ from ganlab.errors import GanlabError
 from ganlab.imageio import gif_bytes, grid_to_png_bytes
 from ganlab.pretrained import PretrainedGenerator, list_published, load_generator
 from ui.runner import configure_torch_threads
+from ui.lessons import lesson_strip
 
 st.set_page_config(page_title="Latent explorer", page_icon="🧭", layout="wide")
 configure_torch_threads()
@@ -122,6 +123,7 @@ def choose_model() -> tuple[PretrainedGenerator, str, str | None]:
 
 
 st.title("Latent explorer")
+lesson_strip("pages/4_Latent_explorer.py")
 try:
     gen, model_key, data_name = choose_model()
 except GanlabError as exc:
