@@ -84,11 +84,10 @@ def on_load_preset() -> None:
 
 with st.sidebar:
     st.header("Comparison")
-    st.selectbox("Lesson (preset)", LAB_PRESETS.names(), key="lab.preset",
-                 format_func=lambda n: LAB_PRESETS.get(n).description)
+    st.selectbox("Lesson (preset)", LAB_PRESETS.names(), key="lab.preset", on_change=on_load_preset,
+                 format_func=lambda n: LAB_PRESETS.get(n).description,
+                 help="choosing one replaces every setting and restarts the runs")
     st.caption(LAB_PRESETS.get(ss["lab.preset"]).lesson)
-    st.button("Load lesson", on_click=on_load_preset, key="lab.load",
-              help="replaces every setting and restarts the runs")
     st.selectbox("Runs differ in", list(VARY_FIELDS), key="lab.vary", format_func=VARY_FIELDS.get)
     st.text_input("Values, one run each (comma separated)", key="lab.values",
                   help="e.g. 1, 2, 8, 100 for the latent dimension; ns, wgan-gp for the loss")
