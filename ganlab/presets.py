@@ -88,12 +88,28 @@ register("shapes", "default for the 2-D / 3-D shapes and user points",
          **{**_TOY, "latent_dim": 8, "steps": 5000})
 # Mode collapse on demand: D learns 10x slower than G (the set-up of Metz et al. 2017,
 # "Unrolled GANs", Fig. 1), so G chases whatever D currently likes and hops from mode to
-# mode. Checked (4,000 steps, seeds 0-3, 2,500 samples of the EMA generator every 500
-# steps): at every check 45-100% of the samples were nearest to one mode (12.5% when
-# spread evenly) and no mode had high-quality samples; the ring8 preset covers all 8.
+# mode. With Adam(0.5, 0.999) G's clump sat between modes (median distance to the nearest
+# mode 0.2-0.3, 0 modes captured at most checks); Adam(0, 0.99) lands it on a mode more
+# often. Measured (G's own samples, 2,500 every 100 steps from step 300, 3,000 steps):
+# the dominant mode changed 19-24 times on seeds 0-2; 1-3 modes captured at 46%, 14% and
+# 71% of the checks (seed 0, first 1,500 steps: 77%, tests/test_collapse_preset.py).
 register("collapse", "mode-collapse demo: ring8 with D 10x slower than G; G hops from mode to mode",
          data="ring8", **{**_TOY, "g_layers": 2, "d_layers": 2, "latent_dim": 2, "d_lr": 1e-4,
-                          "g_lr": 1e-3, "ema": 0.999, "steps": 3000, "eval_every": 250})
+                          "g_lr": 1e-3, "d_beta1": 0.0, "g_beta1": 0.0, "d_beta2": 0.99, "g_beta2": 0.99,
+                          "ema": 0.0, "steps": 3000, "eval_every": 250})
+
+# The GAN paper's 1-D picture (Goodfellow et al. 2014, Figure 1): a uniform 1-D latent,
+# small MLPs, and learning rates low enough that the class sees D rise where the data
+# is, G's mass slide over from x = 0 and D flatten at 1/2 within ~3,000 steps (about
+# 30 s at the page's 10 steps per redraw). Measured on seeds 0-1: after 1,000 steps D
+# stayed within 0.38-0.55 over the data and G's mean within 0.3 of the data's.
+_ONE_D = dict(_TOY, g_layers=2, g_width=32, d_layers=2, d_width=32, batch_size=128, latent_dim=1,
+              latent_dist="uniform", d_lr=2e-4, g_lr=2e-4, ema=0.0, steps=3000, n_fixed=500,
+              log_every=10, eval_every=500, seed=0)
+register("gan1d", "1-D Gaussian: D rises where the data is, G slides over, D ends flat at 1/2",
+         default_for=("gaussian1d",), data="gaussian1d", **_ONE_D)
+register("gan1d-mixture", "two 1-D bumps: does G cover both, or settle on one?",
+         default_for=("mixture1d",), data="mixture1d", **_ONE_D)
 
 
 # --- image presets -----------------------------------------------------------

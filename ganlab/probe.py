@@ -7,12 +7,13 @@ how it trains (`tests/test_probe.py` checks this). Call them while the run is
 not stepping (a UI holds its runner's lock).
 
 Shapes: N fake points, M real points, D = 2 or 3 data dimensions, a square
-view grid of `res` x `res` cells. Grid arrays are indexed [row = y, column = x],
+view grid of `res` x `res` cells (1-D runs: `frame_1d`, curves over a line). Grid arrays are indexed [row = y, column = x],
 the layout of an image or a Plotly heat map.
 """
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # annotations only: the trainer imports the whole engine
 # a probability in [0, 1]. The others (least squares, Wasserstein, hinge) have
 # unbounded scores, shown raw.
 PROBABILITY_LOSSES = frozenset({"ns", "minimax", "ragan"})
+# The smallest half-range of the score colour scale (see `surface_range`).
+MIN_SCORE_HALF_RANGE = 0.25
 # Latent grid extent for the manifold view: +-2.5 sigma covers ~99% of N(0, 1).
 MANIFOLD_EXTENT = {"normal": 2.5, "uniform": 1.0}
 
@@ -153,13 +156,14 @@ def d_surface(trainer: Trainer, box: np.ndarray | None = None,
 def surface_range(surface: np.ndarray, kind: str) -> tuple[float, float]:
     """Colour range for a surface: [0, 1] for probabilities; for scores, symmetric
     about 0 up to the 99th percentile of |score| (one outlier cell does not wash out
-    the picture)."""
+    the picture), at least +-MIN_SCORE_HALF_RANGE."""
     if kind == "probability":
         return 0.0, 1.0
     finite = np.abs(surface[np.isfinite(surface)])
     half = float(np.percentile(finite, 99)) if finite.size else 1.0
-    half = half if half > 1e-6 else 1.0
-    return -half, half
+    # Floored: at step 0 an untrained critic's scores are tiny noise, which a scale
+    # stretched to them would paint as strong red and blue.
+    return -max(half, MIN_SCORE_HALF_RANGE), max(half, MIN_SCORE_HALF_RANGE)
 
 
 @torch.no_grad()
@@ -232,5 +236,93 @@ def g_gradients(trainer: Trainer, points: np.ndarray, real: np.ndarray | None = 
 def frame(trainer: Trainer, res: int = 48, ema: bool = False) -> Frame:
     """A `Frame` of the run now: fixed-noise fakes and D's surface over the view box."""
     box = view_box(trainer)
-    return Frame(step=trainer.step_count, fake=fake_points(trainer, ema=ema),
-                 surface=d_surface(trainer, box, res), box=box)
+    surface = d_surface(trainer, box, res) if box.shape[0] >= 2 else None  # 1-D: see frame_1d
+    return Frame(step=trainer.step_count, fake=fake_points(trainer, ema=ema), surface=surface, box=box)
+
+
+# --- 1-D runs: the picture of Goodfellow et al. 2014, Figure 1 -------------------------
+
+@dataclass
+class Frame1D:
+    """One picture of a 1-D run, every curve over the grid `xs`.
+
+    xs: (R,) grid over the view box; d: (R,) D(x) (P(real), or the raw score for
+    losses without a probability); real_pdf / fake_pdf: (R,) densities of the data
+    (exact when the data set knows its law) and of G's fixed-noise samples (a
+    Gaussian kernel estimate); z: (K,) latent grid along the first latent axis (the
+    others 0) and zx: (K,) G's output at those latents, the z -> x mapping lines;
+    fake: (N,) G's fixed-noise samples; z_range: the latent grid's (min, max).
+    """
+
+    step: int
+    xs: np.ndarray
+    d: np.ndarray
+    real_pdf: np.ndarray
+    fake_pdf: np.ndarray
+    z: np.ndarray
+    zx: np.ndarray
+    fake: np.ndarray
+    z_range: tuple[float, float]
+
+
+def kde(samples: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """(R,) Gaussian kernel density estimate of 1-D samples (N,) at xs (R,).
+
+    Scott's bandwidth, floored at 1% of the grid's span: a collapsed G (all samples
+    on one x) then shows as a tall narrow peak instead of a division by zero.
+    """
+    s = np.asarray(samples, dtype=np.float64).ravel()
+    s = s[np.isfinite(s)]
+    x = np.asarray(xs, dtype=np.float64)
+    if s.size == 0:
+        return np.zeros_like(x, dtype=np.float32)
+    span = float(x.max() - x.min()) if x.size > 1 else 1.0
+    h = max(1.06 * float(s.std()) * s.size ** -0.2, 0.01 * span)
+    u = (x[:, None] - s[None, :]) / h
+    return (np.exp(-0.5 * u * u).sum(1) / (s.size * h * math.sqrt(2 * math.pi))).astype(np.float32)
+
+
+def real_density(trainer: Trainer, xs: np.ndarray) -> np.ndarray:
+    """(R,) the data's density at xs: exact for a 1-D Gaussian or an equal-weight
+    mixture (the data set's mean / cov or modes / sigma), else a kernel estimate."""
+    info, x = trainer.info, np.asarray(xs, dtype=np.float64)
+
+    def normal(mu: float, sd: float) -> np.ndarray:
+        return np.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+
+    if info.mean is not None and info.cov is not None:
+        return normal(float(info.mean[0]), math.sqrt(float(info.cov[0, 0]))).astype(np.float32)
+    if info.modes is not None and info.sigma:
+        modes = info.modes[:, 0].tolist()
+        return (sum(normal(m, info.sigma) for m in modes) / len(modes)).astype(np.float32)
+    return kde(real_points(trainer, 2000)[:, 0], x)
+
+
+@torch.no_grad()
+def z_mapping(trainer: Trainer, k: int = 25, ema: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(z (k,), G(z) (k,)): G on k evenly spaced latents along the first latent axis
+    (others 0), over +-MANIFOLD_EXTENT of the latent law: the lines of Figure 1."""
+    cfg = trainer.cfg
+    ext = MANIFOLD_EXTENT[cfg.latent_dist]
+    t = torch.linspace(-ext, ext, k)
+    z = torch.zeros(k, cfg.latent_dim)
+    z[:, 0] = t
+    y = torch.zeros(k, dtype=torch.long) if trainer.num_classes else None
+    g = trainer.G_ema if (ema and trainer.G_ema is not None) else trainer.G
+    with _eval(g):
+        x = trainer.generate(z, y, ema=ema)
+    return _numpy(t), _numpy(x).reshape(k, -1)[:, 0]
+
+
+def frame_1d(trainer: Trainer, res: int = 200, ema: bool = False) -> Frame1D:
+    """A `Frame1D` of a 1-D run now; ConfigError for data of another dimension."""
+    box = view_box(trainer)
+    if box.shape[0] != 1:
+        raise ConfigError(f"the 1-D view needs 1-D data; {trainer.info.name!r} has {box.shape[0]} dimensions")
+    xs = np.linspace(float(box[0, 0]), float(box[0, 1]), res, dtype=np.float32)
+    fake = fake_points(trainer, ema=ema)[:, 0]
+    z, zx = z_mapping(trainer, ema=ema)
+    ext = MANIFOLD_EXTENT[trainer.cfg.latent_dist]
+    return Frame1D(step=trainer.step_count, xs=xs, d=d_scores(trainer, xs[:, None]),
+                   real_pdf=real_density(trainer, xs), fake_pdf=kde(fake, xs), z=z, zx=zx,
+                   fake=fake, z_range=(-ext, ext))

@@ -14,9 +14,10 @@ from ganlab import probe
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
-from ui import controls, exports, persist, state, views
+from ui import controls, exports, persist, projector, state, views
 from ui.history import nearest_frame
 from ui.live import apply_settings
+from ui.lessons import lesson_strip
 from ui.live_plot import live_plot
 from ui.runner import Runner, redraw_period, session_runner
 from ui.userpoints import points_panel, toy_trainer
@@ -24,14 +25,35 @@ from ui.userpoints import points_panel, toy_trainer
 st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="wide")
 
 GROUPS = controls.toy_controls()
-KEYS = [c.key for c in controls.all_controls(GROUPS).values()]
+KEYS = [c.key for c in controls.all_controls(GROUPS).values()] + ["pg.preset"]
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
 CHART_SECONDS = 1.0
+PROJECTOR_VIEW_HEIGHT = 470  # what is left of a 720 px screen under the controls
 ss = st.session_state
 
 
+# This page's presets, one click each: plain name -> (engine preset, data set or None
+# for the preset's own). The engine's names travel in the URL (?preset=collapse).
+PAGE_PRESETS: dict[str, tuple[str, str | None]] = {
+    "8 blobs on a ring": ("ring8", None),
+    "Mode collapse": ("collapse", None),
+    "25 blobs on a grid": ("grid25", None),
+    "One Gaussian": ("gaussian", None),
+    "Spiral": ("shapes", "spiral"),
+    "Two moons": ("shapes", "moons"),
+    "3-D helix": ("shapes", "helix"),
+    "Draw your own": ("shapes", "points_file"),
+}
+
+
+def preset_named(engine_name: str) -> str | None:
+    """The plain name of the page preset that is this engine preset with its own data."""
+    return next((k for k, (p, d) in PAGE_PRESETS.items() if p == engine_name and d is None), None)
+
+
 # --- settings: the URL on a session's first visit, then the widgets ------------------
+url_preset = st.query_params.get(state.PRESET_PARAM)
 if "pg.cfg" not in ss:
     first, problems = state.config_from_query(st.query_params.to_dict(), resolve_config("ring8"),
                                               controls.url_check(GROUPS))
@@ -42,27 +64,35 @@ if "pg.cfg" not in ss:
             problems.append(str(exc))
     ss["pg.cfg"], ss["pg.base"], ss["pg.url_problems"] = first, first, problems
     ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
+    ss["pg.preset"] = preset_named(url_preset or "") or next(iter(PAGE_PRESETS))
     controls.load(first, GROUPS)
 else:
     persist.restore(KEYS)
+    # A link with ?preset= (the guided path's "next") opened on a page this session
+    # has seen: it loads that preset, as a click would. The page's own URL never
+    # carries the parameter (it is rewritten from the settings below).
+    if url_preset and preset_named(url_preset):
+        ss["pg.preset"] = preset_named(url_preset)
+        ss["pg.load_now"] = True
 
 
 def load_preset() -> None:
-    name = ss["pg.preset"]
-    keep_data = None if "data" in PRESETS.get(name).settings else ss["cfg.data"]
-    ss["pg.base"] = resolve_config(data=keep_data, preset=name)
+    """One click on a preset: every setting from it, and a fresh run at step 0."""
+    engine_name, data = PAGE_PRESETS[ss["pg.preset"]]
+    ss["pg.base"] = resolve_config(data=data, preset=engine_name)
     controls.load(ss["pg.base"], GROUPS)
+    ss["pg.view"] = "3-D" if ss["pg.base"].data in ("helix", "cube8", "gaussian3d") else "2-D"
     ss["pg.restart"] = True
 
 
+if ss.pop("pg.load_now", False):
+    load_preset()
+
 with st.sidebar:
     st.header("Settings")
-    toy_presets = [n for n in PRESETS.names()
-                   if PRESETS.get(n).settings.get("data", "ring8") in controls.point_sets()]
-    st.selectbox("Preset", toy_presets, key="pg.preset", help="tuned starting points and demos")
-    st.caption(PRESETS.help(ss["pg.preset"]))
-    st.button("Load preset", on_click=load_preset, key="pg.load_preset",
-              help="replaces every setting and restarts the run")
+    st.radio("Preset", list(PAGE_PRESETS), key="pg.preset", on_change=load_preset,
+             help="one click loads every setting of the preset and starts over")
+    st.caption(PRESETS.help(PAGE_PRESETS[ss["pg.preset"]][0]))
     for group, group_controls in GROUPS.items():
         with st.expander(group, expanded=group in ("Data", "Loss and regularisation")):
             for control in group_controls:
@@ -74,6 +104,7 @@ cfg = controls.read(GROUPS, ss["pg.base"])  # settings without a widget: the las
 ss["pg.cfg"] = cfg
 
 st.title("Gaussian playground")
+lesson_strip("pages/1_Gaussian_playground.py")
 for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
     st.warning(problem)
 
@@ -116,9 +147,20 @@ def redraw() -> None:
     ss["pg.redraw"] = True
 
 
+def back_to_live() -> None:
+    """Step and Play move the run on: the view returns from the history to the live run."""
+    ss["pg.scrub"] = 100
+
+
 def single_step(d: bool, g: bool) -> None:
     redraw()
+    back_to_live()
     runner.step_clicked(d, g)  # an error stays in runner.error, shown below
+
+
+def play() -> None:
+    back_to_live()
+    runner.play()
 
 
 def reset_run() -> None:
@@ -147,7 +189,10 @@ def controls_bar() -> None:
     cols[3].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
                    help="start over at step 0")
     cols[4].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="pg.speed")
-    opts = st.columns([2, 1, 1, 1, 1])
+    # In projector mode the view options and the history fold into one button, so that
+    # the view starts high on a 1280 x 720 screen.
+    holder = st.popover("View options and history") if projector.is_on() else st.container()
+    opts = holder.columns([2, 1, 1, 1, 1])
     opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view", on_change=redraw)
     opts[1].checkbox("D heat map", value=True, key="pg.surface", on_change=redraw)
     opts[2].checkbox("G manifold", value=False, key="pg.manifold", on_change=redraw,
@@ -156,7 +201,7 @@ def controls_bar() -> None:
                      help="where G's loss pushes each fake point")
     opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
                      help="show the averaged G (used by the metrics) instead of G itself")
-    st.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
+    holder.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
               key="pg.scrub", on_change=redraw, help="100% = live")
     if ss.pop("pg.redraw", False):
         st.rerun(scope="app")
@@ -171,7 +216,7 @@ def charts_figure(run: Trainer, history: list[dict[str, float]], marker: int | N
     cached = ss.get("pg.charts_cache")
     if cached and (cached[0] == key or runner.playing and now - cached[1] < CHART_SECONDS):
         return cached[2]
-    fig = views.charts(history, marker)
+    fig = views.charts(history, marker, metrics_from=cfg.eval_every or None)
     ss["pg.charts_cache"] = (key, now, fig)
     return fig
 
@@ -188,7 +233,7 @@ def live_view() -> None:
     # does what its label says (not a toggle): a click delivered twice (rerun requests
     # coalesce while the view refreshes) must not undo itself.
     top[0].button("Pause" if runner.playing else "Play", key="pg.play",
-                  on_click=runner.pause if runner.playing else runner.play,
+                  on_click=runner.pause if runner.playing else play,
                   icon=":material/pause:" if runner.playing else ":material/play_arrow:",
                   type="primary", width="stretch")
     period = redraw_period()
@@ -218,18 +263,23 @@ def live_view() -> None:
         run = trainer
     surface = frame.surface if show_surface else None
     srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
-    label = "P(real)" if kind == "probability" else "D score"
+    label, words = views.surface_words(kind)
     revision = f"{cfg.data}-{ss['pg.built_rev']}"
     if view == "2-D":
         fig = views.view_2d(frame.box, real, frame.fake, surface=surface, surface_range=srange,
                             surface_label=label, manifold=extras["manifold"], arrows=extras["arrows"],
-                            title=f"step {frame.step}", uirevision=revision)
+                            title=f"step {frame.step}", uirevision=revision, colorbar_title=words)
     else:
         fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface, surface_range=srange,
                             surface_label=label, real_z=extras.get("real_z"),
                             fake_z=extras.get("fake_z"), uirevision=revision)
     ss["pg.frame_no"] = ss.get("pg.frame_no", 0) + 1
-    live_plot(fig, key=f"pg.view.{view}", height=560,
+    if view == "3-D":
+        missing = views.missing_in_3d(frame.box.shape[0], surface=show_surface, manifold=show_manifold,
+                                      arrows=show_arrows)
+        if missing:
+            top[1].caption(f"The 3-D view does not draw {missing}; switch to 2-D to see it.")
+    live_plot(fig, key=f"pg.view.{view}", height=PROJECTOR_VIEW_HEIGHT if projector.is_on() else 560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
               pace=period if runner.playing else None)
     top[1].caption(f"step {frame.step}{'' if live else ' (history)'} · "
@@ -237,7 +287,7 @@ def live_view() -> None:
                f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
     if runner.error:
         st.error(runner.error)
-    live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=280)
+    live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=320)
     if runner.playing != ss["pg.shown_playing"]:
         st.rerun(scope="app")  # playing changed (Pause, or the run diverged): refresh the page
 

@@ -22,6 +22,7 @@ from ui import controls, exports, persist, state, views
 from ui.history import nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
+from ui.lessons import lesson_strip
 
 st.set_page_config(page_title="Latent lab", page_icon="🧬", layout="wide")
 
@@ -83,11 +84,10 @@ def on_load_preset() -> None:
 
 with st.sidebar:
     st.header("Comparison")
-    st.selectbox("Lesson (preset)", LAB_PRESETS.names(), key="lab.preset",
-                 format_func=lambda n: LAB_PRESETS.get(n).description)
+    st.selectbox("Lesson (preset)", LAB_PRESETS.names(), key="lab.preset", on_change=on_load_preset,
+                 format_func=lambda n: LAB_PRESETS.get(n).description,
+                 help="choosing one replaces every setting and restarts the runs")
     st.caption(LAB_PRESETS.get(ss["lab.preset"]).lesson)
-    st.button("Load lesson", on_click=on_load_preset, key="lab.load",
-              help="replaces every setting and restarts the runs")
     st.selectbox("Runs differ in", list(VARY_FIELDS), key="lab.vary", format_func=VARY_FIELDS.get)
     st.text_input("Values, one run each (comma separated)", key="lab.values",
                   help="e.g. 1, 2, 8, 100 for the latent dimension; ns, wgan-gp for the loss")
@@ -103,6 +103,7 @@ base = controls.read(GROUPS)
 ss["lab.base"] = base
 
 st.title("Latent lab")
+lesson_strip("pages/2_Latent_lab.py")
 st.markdown("Several GANs train **side by side** on the same data from the same seed, differing "
             f"in one setting: **{VARY_FIELDS[ss['lab.vary']]}**. Watch how it changes the diversity "
             "of the samples.")

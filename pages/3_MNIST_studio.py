@@ -24,6 +24,7 @@ from ui.explorer import request_open
 from ui.history import nearest_frame
 from ui.live import apply_settings
 from ui.runner import Runner, session_runner
+from ui.lessons import lesson_strip
 from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, check_data_path, class_views,
                        device_summary, image_folder_inputs, live_grid, runs_panel, settings_config,
                        studio_config, to_image, training_charts)
@@ -71,6 +72,7 @@ with st.sidebar:
 persist.keep(KEYS)
 
 st.title("MNIST studio")
+lesson_strip("pages/3_MNIST_studio.py")
 st.markdown("The classic image GANs, **live**: pick a data set and a model, press **Start**, and watch "
             "the generator's samples from a fixed batch of noise sharpen into digits.")
 

@@ -18,6 +18,7 @@ from ganlab.errors import GanlabError
 from ui.explorer import class_row, export_panel, inversion_panel, png
 from ui.model_choice import choose_model, nearest_index
 from ui.runner import configure_torch_threads
+from ui.lessons import lesson_strip
 
 st.set_page_config(page_title="Latent explorer", page_icon="🧭", layout="wide")
 configure_torch_threads()
@@ -51,6 +52,7 @@ def new_sample() -> None:
 
 
 st.title("Latent explorer")
+lesson_strip("pages/4_Latent_explorer.py")
 try:
     gen, model_key, data_name = choose_model()
 except GanlabError as exc:

@@ -1,6 +1,7 @@
 """Measure how the Gaussian playground feels in a real browser, and print the figures.
 
     python scripts/measure_playground.py [--seconds 15] [--speed 20] [--sessions 10]
+    python scripts/measure_playground.py --clicks 20 --click-sessions 10 --only-clicks
 
 Starts `streamlit run app.py` on a free port (or uses --url), opens the playground in
 headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 fake +
@@ -10,6 +11,8 @@ headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 f
 - pause latency: from the click on Pause until the view's step stops changing, on
   the browser's clock (click event -> last redraw showing a new step), and as the
   driver saw it by polling (which adds Playwright's own click overhead);
+- Play / Pause clicks (--clicks): seconds until the button flips, lost clicks, and
+  whether the view stood still after Pause, with 1 and with N sessions training;
 - N sessions at once: each one trains, a reset in one leaves the others alone,
   and the server's thread count returns to its idle value after they close.
 Every figure comes from the browser's own redraw log (`window.ganlabLivePlot`).
@@ -181,6 +184,55 @@ def measure_pause(page: Page, repeats: int) -> tuple[list[float], list[float]]:
     return browser, driver
 
 
+def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> dict[str, Any]:
+    """Play / Pause clicks alternately in one session while `sessions - 1` others train:
+    per click, seconds until the button shows the other label (the click took effect),
+    polled every 20 ms; a click that has not flipped it within 5 s is lost. For Pause
+    also whether the view's step then stayed still (training really stopped)."""
+    others = [open_page(browser, url, "10") for _ in range(sessions - 1)]
+    for p in others:
+        p.get_by_role("button", name="Play", exact=True).click()
+    page = open_page(browser, url, "10")
+    latencies: list[float] = []
+    lost, moved_after_pause = 0, 0
+    for i in range(repeats):
+        now = "Pause" if page.get_by_role("button", name="Pause", exact=True).is_visible() else "Play"
+        other = "Play" if now == "Pause" else "Pause"
+        if now == "Play":
+            time.sleep(0.5)  # a paused view is still; Pause clicks come while it redraws
+        else:
+            time.sleep(1.0)
+        t0 = time.monotonic()
+        page.get_by_role("button", name=now, exact=True).click()
+        try:
+            wait_for_poll(lambda: page.get_by_role("button", name=other, exact=True).is_visible(), 5.0)
+            latencies.append(round(time.monotonic() - t0, 3))
+        except TimeoutError:
+            lost += 1
+            continue
+        if now == "Pause":
+            time.sleep(0.3)
+            a = shown_step(page)
+            time.sleep(1.0)
+            moved_after_pause += shown_step(page) != a
+    for p in [page, *others]:
+        p.context.close()
+    return {"sessions_training": sessions, "clicks": repeats, "lost_clicks": lost,
+            "latency_s_median": statistics.median(latencies) if latencies else None,
+            "latency_s_max": max(latencies) if latencies else None, "latency_s": latencies,
+            "view_moved_after_pause": moved_after_pause, "load_avg_1m": os.getloadavg()[0]}
+
+
+def wait_for_poll(cond: Callable[[], Any], timeout: float) -> Any:
+    """`wait_for` polling every 20 ms (click latencies are measured with it)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    raise TimeoutError("condition not met")
+
+
 def shown_step(page: Page) -> int:
     return int(on_view(page, "() => Number(document.body.dataset.step)"))
 
@@ -243,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", default="20", help="training steps per redraw: 1 2 5 10 20 50 100 max")
     ap.add_argument("--pauses", type=int, default=5, help="pause clicks to time")
     ap.add_argument("--sessions", type=int, default=10, help="concurrent sessions (0 = skip)")
+    ap.add_argument("--clicks", type=int, default=0,
+                    help="Play / Pause clicks to time, with 1 and with --click-sessions sessions training")
+    ap.add_argument("--click-sessions", type=int, default=10)
+    ap.add_argument("--only-clicks", action="store_true", help="skip the rate, pause and session figures")
     args = ap.parse_args(argv)
     exe = os.environ.get("GANLAB_CHROMIUM", "/usr/bin/chromium")
     if not Path(exe).is_file():
@@ -252,6 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            for n in (1, args.click_sessions) if args.clicks else ():
+                report(**{f"play_pause_clicks_{n}_sessions": measure_clicks(browser, url, args.clicks, n)})
+            if args.only_clicks:
+                browser.close()
+                return 0
             page = open_page(browser, url, args.speed)
             report(speed=args.speed, **measure_rate(page, args.seconds))
             pauses, polled = measure_pause(page, args.pauses)

@@ -174,4 +174,8 @@ def test_demo_presets_do_not_inherit_the_tuned_stabilisers():
         cfg = resolve_config(None, name)
         assert cfg.data == "ring8"
         assert (cfg.d_r1, cfg.d_mbstd, cfg.pack, cfg.lr_schedule) == (0.0, 0, 1, "constant")
-        assert (cfg.d_beta1, cfg.d_beta2, cfg.g_beta2) == (0.5, 0.999, 0.999)
+    assert resolve_config(None, "collapse").ema == 0.0  # the page shows G itself hopping
+    # the collapse demo sets Adam(0, 0.99) itself: with it G's clump lands on a mode
+    # (ganlab/presets.py, tests/test_collapse_preset.py); the lab's stays Adam(0.5, 0.999)
+    lab = resolve_config(None, "lab-collapse")
+    assert (lab.d_beta1, lab.d_beta2, lab.g_beta2) == (0.5, 0.999, 0.999)

@@ -322,7 +322,7 @@ def test_page_opens_on_the_tuned_ring8_run() -> None:
     t = trainer_of(at)
     assert t.cfg == resolve_config("ring8") and t.step_count == 0
     labels = {b.label for b in at.button}
-    assert {"Play", "Step D", "Step G", "Step D+G", "Reset", "Load preset"} <= labels
+    assert {"Play", "Step D", "Step G", "Step D+G", "Reset"} <= labels and "Load preset" not in labels
     assert len([e for e in at.get("download_button")]) == 4
 
 
@@ -434,17 +434,29 @@ def test_bad_url_parameters_get_a_message() -> None:
     assert trainer_of(at).cfg.seed == 5
 
 
-def test_presets_load_every_setting_and_restart() -> None:
+def test_presets_load_with_one_click_and_restart() -> None:
     at = open_page()
     at.button(key="pg.step_dg").click().run()
-    for name in ("collapse", "grid25"):
-        at.selectbox(key="pg.preset").set_value(name).run()
-        at.button(key="pg.load_preset").click().run()
+    for label, name, data in (("Mode collapse", "collapse", None), ("25 blobs on a grid", "grid25", None),
+                              ("Spiral", "shapes", "spiral")):
+        at.radio(key="pg.preset").set_value(label).run()  # one click: no Load button
         t = trainer_of(at)
-        want = resolve_config(preset=name)
-        assert t.cfg == want and t.step_count == 0, name
+        want = resolve_config(data=data, preset=name)
+        assert t.cfg == want and t.step_count == 0, label
         assert at.selectbox(key="cfg.data").value == want.data
+    options = at.radio(key="pg.preset").options
+    assert "8 blobs on a ring" in options and "Draw your own" in options
+    assert not any("mnist" in o.lower() or "1-d" in o.lower() for o in options)  # only this page's
     assert "collapse" in PRESETS.names()
+
+
+def test_a_lesson_link_loads_its_preset_on_a_page_already_open() -> None:
+    at = open_page()
+    at.query_params["preset"] = "collapse"
+    at.run()
+    assert trainer_of(at).cfg == resolve_config(preset="collapse")
+    assert at.radio(key="pg.preset").value == "Mode collapse"
+    assert "Step 3 of" in " ".join(m.value for m in at.markdown)
 
 
 def test_impossible_combination_is_a_message_not_a_traceback() -> None:
@@ -564,6 +576,10 @@ def test_view_options_history_scrubber_and_charts() -> None:
     assert any("(history)" in c.value for c in at.caption)
     at.slider(key="pg.scrub").set_value(100).run()
     assert figures(at)["2-D"]["meta"]["step"] == 3
+    at.slider(key="pg.scrub").set_value(0).run()
+    at.button(key="pg.step_d").click().run()  # a step returns the view to the live run
+    assert at.slider(key="pg.scrub").value == 100
+    assert figures(at)["2-D"]["meta"]["step"] == 4 and not any("(history)" in c.value for c in at.caption)
 
 
 def test_exports_of_a_live_run_read_a_consistent_snapshot() -> None:

@@ -5,3 +5,7 @@
 - `ui.state`: the run configuration <-> the URL query string.
 - `ui.views`: Plotly figure specs for the toy views and charts (no maths, only layout).
 """
+
+from ui.router import take_over as _take_over
+
+_take_over()  # see ui/router.py: the router serves even a first visit to a lab's URL

@@ -18,6 +18,7 @@ import streamlit as st
 
 from ganlab.config import FIELD_SPECS, Config, field_types
 from ganlab.data import DATASETS
+from ganlab.data.toy import ONE_D_SETS
 
 KEY_PREFIX = "cfg."
 
@@ -78,7 +79,8 @@ def control(field: str, *, hidden: bool = False, prefix: str = KEY_PREFIX, **nar
 
 def point_sets() -> tuple[str, ...]:
     """Registered data sets made of 2-D / 3-D points (the toy sets and user points)."""
-    return tuple(n for n in DATASETS if DATASETS.get(n).__module__ == "ganlab.data.toy")
+    return tuple(n for n in DATASETS
+                 if DATASETS.get(n).__module__ == "ganlab.data.toy" and n not in ONE_D_SETS)
 
 
 def _data_label(name: str) -> str:

@@ -48,7 +48,7 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             surface: np.ndarray | None = None, surface_range: tuple[float, float] = (0.0, 1.0),
             surface_label: str = "D(x)", manifold: np.ndarray | None = None,
             arrows: np.ndarray | None = None, title: str = "", uirevision: str = "2d",
-            webgl: bool = True) -> dict[str, Any]:
+            webgl: bool = True, colorbar_title: str | None = None) -> dict[str, Any]:
     """The 2-D view: D's heat map behind real and fake points, optional G manifold and
     gradient arrows. Axes are fixed to `box` (D, 2): they never follow the points.
 
@@ -63,7 +63,8 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             "y0": float(box[1, 0]), "dy": float(box[1, 1] - box[1, 0]) / max(res_y - 1, 1),
             "zmin": surface_range[0], "zmax": surface_range[1], "colorscale": SURFACE_SCALE,
             "opacity": 0.85, "hoverinfo": "skip", "zsmooth": False,
-            "colorbar": {"title": {"text": surface_label}, "thickness": 12, "len": 0.8},
+            "colorbar": {"title": {"text": colorbar_title or surface_label}, "thickness": 12, "len": 0.7,
+                         "y": 0.4, "yanchor": "middle"},
         })
     if manifold is not None:
         rows = manifold
@@ -145,6 +146,23 @@ def view_3d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
     return {"data": data, "layout": layout}
 
 
+def surface_words(kind: str) -> tuple[str, str]:
+    """(short name, colour-bar title in words) of the heat map, one meaning per loss
+    family (`ganlab.probe.surface_kind`): a probability for the logistic losses, else a score."""
+    if kind == "probability":
+        return "P(real)", "D's P(real)<br>red: real<br>blue: fake"
+    return "D score", "D's score<br>red: real-looking<br>blue: fake-looking"
+
+
+def missing_in_3d(dims: int, *, surface: bool, manifold: bool, arrows: bool) -> str:
+    """The ticked overlays the 3-D view cannot draw, in words ('' when none): the G
+    manifold and the gradient arrows never; D's heat map not for 3-D data (2-D data
+    shows it as the landscape)."""
+    names = [name for name, on in (("D's heat map", surface and dims > 2), ("the G manifold", manifold),
+                                   ("the gradient arrows", arrows)) if on]
+    return " or ".join(names)
+
+
 # --- charts ------------------------------------------------------------------
 # (history key, label, panel): panel 0 losses, 1 coverage / quality, 2 distances.
 CHART_SERIES = (
@@ -152,39 +170,57 @@ CHART_SERIES = (
     ("modes_captured", "modes captured", 1), ("hq_pct", "% high quality", 1),
     ("kl", "KL (nats)", 2), ("js", "JS (bits)", 2), ("w2", "W2", 2),
 )
-PANEL_TITLES = ("losses", "modes captured / % high quality", "KL / JS / W2")
+PANEL_TITLES = ("losses", "modes captured (left) / % high quality (right)", "KL / JS / W2")
 
 
 def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
-           uirevision: str = "charts") -> dict[str, Any]:
+           uirevision: str = "charts", metrics_from: int | None = None) -> dict[str, Any]:
     """Three side-by-side line charts of the run's history rows over steps.
 
     marker_step: draws a vertical line there (the history scrubber's position).
+    metrics_from: the step of the first metric row (the run's eval_every); until a
+      row has metrics, their panels say "metrics appear at step N" instead of
+      staying blank. The count of modes (left axis) and % high quality (right axis,
+      0-100) share a panel, never an axis. The legend sits below the axis titles.
     """
     data: list[dict[str, Any]] = []
+    shown = set()
     for key, label, panel in CHART_SERIES:
         rows = [r for r in history if key in r and r[key] is not None and math.isfinite(r[key])]
         if not rows:
             continue
+        shown.add(panel)
         axis = "" if panel == 0 else str(panel + 1)
+        yaxis = "y4" if key == "hq_pct" else "y" + axis
         data.append({"type": "scatter", "mode": "lines+markers", "name": label,
-                     "marker": {"size": 4},
+                     "marker": {"size": 6 if len(rows) < 3 else 4},  # a lone point stays visible
                      "x": encode(np.array([r["step"] for r in rows])),
                      "y": encode(np.array([r[key] for r in rows])),
-                     "xaxis": "x" + axis, "yaxis": "y" + axis, "hoverinfo": "x+y+name"})
-    layout: dict[str, Any] = {"uirevision": uirevision, "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
-                              "legend": {"orientation": "h", "y": -0.2}, "shapes": [],
-                              "annotations": []}
+                     "xaxis": "x" + axis, "yaxis": yaxis, "hoverinfo": "x+y+name"})
+    layout: dict[str, Any] = {"uirevision": uirevision, "margin": {"l": 40, "r": 40, "t": 30, "b": 80},
+                              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.42,
+                                         "yanchor": "top"},
+                              "shapes": [], "annotations": []}
     width = 1.0 / 3
+    total = next((r["modes_total"] for r in history if r.get("modes_total")), None)
     for panel, title in enumerate(PANEL_TITLES):
         suffix = "" if panel == 0 else str(panel + 1)
-        lo, hi = panel * width + 0.03, (panel + 1) * width - 0.03
-        layout["xaxis" + suffix] = {"domain": [lo, hi], "anchor": "y" + suffix, "title": {"text": "step"}}
+        lo, hi = panel * width + 0.04, (panel + 1) * width - 0.04
+        layout["xaxis" + suffix] = {"domain": [lo, hi], "anchor": "y" + suffix,
+                                    "title": {"text": "step", "standoff": 4}}
         layout["yaxis" + suffix] = {"anchor": "x" + suffix}
         layout["annotations"].append({"text": title, "x": (lo + hi) / 2, "y": 1.08, "xref": "paper",
                                       "yref": "paper", "showarrow": False, "font": {"size": 12}})
+        if panel and panel not in shown and metrics_from:
+            layout["annotations"].append({"text": f"metrics appear at step {metrics_from}",
+                                          "x": (lo + hi) / 2, "y": 0.5, "xref": "paper", "yref": "paper",
+                                          "showarrow": False, "font": {"size": 13, "color": "#666666"}})
         if marker_step is not None:
             layout["shapes"].append(step_marker(suffix, marker_step))
+    layout["yaxis2"].update({"title": {"text": "modes", "standoff": 2}, "rangemode": "tozero",
+                             **({"range": [0, total + 0.5], "dtick": max(1, int(total) // 4)} if total else {})})
+    layout["yaxis4"] = {"overlaying": "y2", "side": "right", "range": [0, 105], "showgrid": False,
+                        "title": {"text": "% HQ", "standoff": 2}, "anchor": "x2"}
     return {"data": data, "layout": layout}
 
 

@@ -19,7 +19,7 @@ from ganlab.registry import Registry
 class DataInfo:
     """What models and metrics need to know about a data set.
 
-    kind: "points" (x float32 (N, D), D in {2, 3}) or "image" (x uint8 (N, C, H, W)).
+    kind: "points" (x float32 (N, D), D in {1, 2, 3}) or "image" (x uint8 (N, C, H, W)).
     modes: (K, D) mode centres for mixture sets, else None.
     sigma: the per-mode standard deviation of mixture sets (for the HQ protocol).
     mean, cov: the true parameters of a single-Gaussian set, else None.

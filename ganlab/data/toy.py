@@ -9,6 +9,10 @@ Mixtures (equal weights, isotropic sigma):
 - grid25: 25 Gaussians, means {-4,-2,0,2,4}^2, sigma 0.05.
 - two_blobs: 2 Gaussians at (-1, 0) sigma 0.1 and (1, 0) sigma 0.4, equal weights.
 - cube8: 8 Gaussians on the corners {-1,1}^3, sigma 0.05.
+1-D sets (the picture of Goodfellow et al. 2014, Figure 1), viewed over [-4, 4]:
+- gaussian1d: N(2, 0.5^2).
+- mixture1d: two Gaussians at -2 and 2, sigma 0.4, equal weights.
+  Their models work in units centred on the view, not on the data (see `_in_view_units`).
 Single Gaussians:
 - gaussian2d / gaussian3d: mean ~ U(-1, 1)^D, covariance A A^T + 0.05 I with
   A ~ N(0, 0.5^2) (D x D): random, full, well conditioned, drawn from the seed.
@@ -180,6 +184,37 @@ def helix(opts: DataOptions) -> Dataset:
     t = torch.rand(_n(opts), generator=g) * 4 * math.pi
     x = torch.stack([torch.cos(t), torch.sin(t), t / (2 * math.pi) - 1], 1)
     return _shape("helix", x + 0.03 * torch.randn(_n(opts), 3, generator=g))
+
+
+# The 1-D lesson is about G's mass sliding towards the data: networks standardised on
+# the data (centre = the data's mean) would start G on top of it. Centred on the view
+# box instead, G starts near x = 0, away from gaussian1d's mean.
+_VIEW_1D = (-4.0, 4.0)
+# The 1-D sets: the 2-D / 3-D views and the playground leave them out.
+ONE_D_SETS = ("gaussian1d", "mixture1d")
+
+
+def _in_view_units(ds: Dataset) -> Dataset:
+    """Centre 0 and scale 1 for the models of a 1-D set (the view box's centre and unit)."""
+    ds.info.center = torch.zeros(1)
+    ds.info.scale = 1.0
+    ds.info.bounds = _bounds([_VIEW_1D[0]], [_VIEW_1D[1]])
+    return ds
+
+
+@DATASETS.register("gaussian1d", help="one 1-D Gaussian, N(2, 0.5^2): the GAN paper's Figure 1")
+def gaussian1d(opts: DataOptions) -> Dataset:
+    g = _rng(opts)
+    x = 2.0 + 0.5 * torch.randn(_n(opts), 1, generator=g)
+    info = DataInfo(name="gaussian1d", kind="points", shape=(1,), mean=torch.tensor([2.0]),
+                    cov=torch.tensor([[0.25]]))
+    return _in_view_units(Dataset(x.float(), info))
+
+
+@DATASETS.register("mixture1d", help="two 1-D Gaussians at -2 and 2, sigma 0.4")
+def mixture1d(opts: DataOptions) -> Dataset:
+    ds = _mixture("mixture1d", opts, torch.tensor([[-2.0], [2.0]]), torch.full((2,), 0.4), 0.4)
+    return _in_view_units(ds)
 
 
 def load_points_file(path: str | Path) -> np.ndarray:

@@ -109,5 +109,9 @@ def live_plot(figure: dict[str, Any], *, key: str, height: int = 480,
       arguments (Streamlit does not resend unchanged ones). None: no requests.
     """
     draw = None if draw_token is None else {"token": int(draw_token)}
+    from ui import projector  # here: projector imports streamlit, this module only its components
+
+    if projector.is_on():
+        figure = projector.big_fonts(figure)
     return _component(fig=figure, height=int(height), meta=meta or {}, draw=draw, pace=pace,
                       key=key, default=None)

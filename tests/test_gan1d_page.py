@@ -1,0 +1,64 @@
+"""The 1-D lesson page (AppTest): opens on the gan1d preset, steps D only / G only,
+one click on a preset restarts, and the lesson strip links the next step."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ganlab.presets import resolve_config
+from ui.runner import Runner
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "0_GAN_in_1D.py")
+pytestmark = pytest.mark.usefixtures("no_runner_left_behind")
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def runner_of(at: AppTest) -> Runner:
+    return at.session_state["g1.runner"]
+
+
+def test_opens_ready_to_play_with_the_lesson() -> None:
+    at = open_page({"preset": "gan1d"})
+    assert not at.exception and not at.error
+    assert at.button(key="g1.play").label == "Play"
+    with runner_of(at).hold() as t:
+        assert t.cfg == resolve_config(preset="gan1d") and t.step_count == 0
+    strip = " ".join(m.value for m in at.markdown)
+    assert "Step 1 of" in strip and "D (blue)" in strip
+    assert "Next: Eight blobs in 2-D" in " ".join(c.value for c in at.caption)
+
+
+def test_step_d_moves_only_d_and_step_g_only_g() -> None:
+    at = open_page()
+    runner = runner_of(at)
+    with runner.hold() as t:
+        g0 = [p.detach().clone() for p in t.G.parameters()]
+        d0 = [p.detach().clone() for p in t.D.parameters()]
+    at.button(key="g1.step_d").click().run()
+    with runner.hold() as t:
+        assert all((a == b).all() for a, b in zip(g0, t.G.parameters()))
+        assert any((a != b).any() for a, b in zip(d0, t.D.parameters()))
+        d1 = [p.detach().clone() for p in t.D.parameters()]
+    at.button(key="g1.step_g").click().run()
+    with runner.hold() as t:
+        assert all((a == b).all() for a, b in zip(d1, t.D.parameters()))
+        assert any((a != b).any() for a, b in zip(g0, t.G.parameters()))
+    assert "step 2" in " ".join(c.value for c in at.caption)
+
+
+def test_one_click_preset_restarts_on_its_data() -> None:
+    at = open_page()
+    at.button(key="g1.step_dg").click().run()
+    at.radio(key="g1.preset").set_value("gan1d-mixture").run()
+    assert not at.exception
+    with runner_of(at).hold() as t:
+        assert t.cfg.data == "mixture1d" and t.step_count == 0
+    assert at.query_params["preset"] in ("gan1d-mixture", ["gan1d-mixture"])
