@@ -131,12 +131,7 @@ class AutoencoderTrainer(Trainer):
         r, f = self.D(torch.cat([prior, codes])).float().chunk(2)
         loss = self.objective.d_objective(lambda z: self.D(z).float(), prior, codes, r, f,
                                           rng=self.rng, r1=r1, d_module=self.D)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self._check(loss, self._d_params, "the code discriminator")
-        self.opt_d.step()
-        self.objective.constrain(self._d_params)
-        return float(loss.detach())
+        return self._update_d(loss, "the code discriminator")
 
     def _encoder_step(self, pixels: Tensor) -> float:
         """The encoder as the generator of codes: G's loss of D on its codes (D frozen)."""

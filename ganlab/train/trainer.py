@@ -233,9 +233,14 @@ class Trainer(TrainerBase, RunBase):
             # The gradient penalty of a conditional D interpolates within matching pairs.
             loss = self.objective.d_objective(lambda x: self.d_net(x, y_real).float(), real, fake, r, f,
                                               rng=self.rng, r1=r1, d_module=self.D)
+        return self._update_d(loss)
+
+    def _update_d(self, loss: Tensor, who: str = "D") -> float:
+        """Backward D's loss, check it (divergence guard), step D's optimizer and apply the
+        objective's constraint (weight clipping). Returns the loss."""
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
-        self._check(loss, self._d_params, "D")
+        self._check(loss, self._d_params, who)
         self.opt_d.step()
         self.objective.constrain(self._d_params)
         return float(loss.detach())
