@@ -53,6 +53,8 @@ def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
         if not names:
             raise GanlabError("no bundled models in assets/pgan/; train them with "
                               "`python scripts/train_pgan_assets.py mnist`")
+        # Digits first: the guided path's last step talks about digits.
+        names.sort(key=lambda n: (n != "mnist-32", n))
         name = st.sidebar.selectbox("Bundled model", names, key="bundled")
         data = explore.BUNDLED_DATA.get(name)
         return bundled_generator(name), f"bundled:{name}", None if data is None else (data, 32, 1, "")
