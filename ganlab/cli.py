@@ -458,3 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ganlab list | head`): no traceback; stdout is closed so
+        # Python's exit-time flush does not raise again.
+        sys.stdout = None  # type: ignore[assignment]
+        return 0

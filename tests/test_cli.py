@@ -92,3 +92,19 @@ def test_list_names_everything(capsys):
     out = capsys.readouterr().out
     for name in ("ring8", "grid25", "mlp", "wgan-gp", "rahinge", "rmsprop", "collapse"):
         assert name in out
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch) -> None:
+    # `python -m ganlab list | head -1`: the reader leaves early and the next write fails.
+    import sys
+
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["list"]) == 0
+    assert sys.stdout is None  # closed for good: the exit-time flush cannot fail again
