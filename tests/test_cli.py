@@ -108,3 +108,14 @@ def test_a_closed_pipe_ends_quietly(monkeypatch) -> None:
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["list"]) == 0
     assert sys.stdout is None  # closed for good: the exit-time flush cannot fail again
+
+
+def test_sample_keeps_the_first_samples_of_a_seed_whatever_n(tmp_path) -> None:
+    import numpy as np
+
+    run = tmp_path / "run"
+    assert main(["train", "--data", "ring8", "--steps", "3", "--out", str(run), "--set", "eval_every=0"]) == 0
+    for n in (5, 300):
+        assert main(["sample", str(run), "--n", str(n), "--seed", "3", "--out", str(tmp_path / f"s{n}.npz")]) == 0
+    small, large = (np.load(tmp_path / f"s{n}.npz")["points"] for n in (5, 300))
+    assert large.shape == (300, 2) and np.array_equal(small, large[:5])  # bit for bit

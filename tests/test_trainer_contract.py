@@ -92,8 +92,8 @@ def test_each_run_samples_generates_and_records(trainer: TrainerBase) -> None:
         shape = tuple(run.info.shape)
         x, y = run.sample(5, seed=1)
         assert x.shape == (5, *shape) and x.device.type == "cpu" and torch.isfinite(x).all()
-        again, _ = run.sample(7, seed=1)
-        torch.testing.assert_close(again[:5], x, rtol=0, atol=1e-6)  # seeded: the same latents
+        again, _ = run.sample(300, seed=1)  # more than one G block (Trainer's SAMPLE_BLOCK)
+        torch.testing.assert_close(again[:5], x, rtol=0, atol=0 if isinstance(run, Trainer) else 1e-6)
         assert (y is None) == (run.num_classes == 0)
         if y is not None:
             assert y.tolist() == [0, 1, 0, 1, 0]  # balanced classes by default

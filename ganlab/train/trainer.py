@@ -49,6 +49,9 @@ from ganlab.train.base import (LossAverager, Progress, RunBase, TrainerBase, bro
                                update_ema)
 
 
+SAMPLE_BLOCK = 256  # rows of each G call in `sample` (see there)
+
+
 def _has_batchnorm(m: nn.Module) -> bool:
     return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in m.modules())
 
@@ -148,20 +151,24 @@ class Trainer(TrainerBase, RunBase):
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, *, ema: bool = True, labels: Tensor | None = None,
-               batch: int = 8192) -> tuple[Tensor, Tensor | None]:
+               batch: int = SAMPLE_BLOCK) -> tuple[Tensor, Tensor | None]:
         """n fresh samples -> (x (n, *shape) float on CPU in model space, y (n,) or None).
 
-        The i-th sample of a seed is the same whatever n is (`seeded_latents`). Uses the
-        EMA generator when there is one and `ema`. Conditional models
-        get `labels` (n,), or balanced classes 0, 1, ..., K-1, 0, ... by default.
+        The i-th sample of a seed is the same whatever n is, to the bit: the latents are
+        drawn in fixed blocks (`seeded_latents`) and G always runs on `batch` rows (the last
+        block padded), because a matrix product's rounding depends on how many rows it has.
+        Uses the EMA generator when there is one and `ema`. Conditional models get `labels`
+        (n,), or balanced classes 0, 1, ..., K-1, 0, ... by default.
         """
-        z = seeded_latents(n, self.cfg.latent_dim, self.cfg.latent_dist, seed)
-        y = None
+        rows = -(-n // batch) * batch
+        z = seeded_latents(rows, self.cfg.latent_dim, self.cfg.latent_dist, seed)
+        y = y_all = None
         if self.num_classes:
             y = labels.long().cpu() if labels is not None else torch.arange(n) % self.num_classes
-        out = [self.generate(z[i:i + batch], None if y is None else y[i:i + batch], ema=ema).float().cpu()
-               for i in range(0, n, batch)]
-        return torch.cat(out), y
+            y_all = torch.cat([y, torch.zeros(rows - n, dtype=torch.long)])
+        out = [self.generate(z[i:i + batch], None if y_all is None else y_all[i:i + batch], ema=ema).float().cpu()
+               for i in range(0, rows, batch)]
+        return torch.cat(out)[:n], y
 
     @torch.no_grad()
     def generate(self, z: Tensor, y: Tensor | None = None, *, ema: bool = False) -> Tensor:
