@@ -103,11 +103,7 @@ class AutoencoderTrainer(Trainer):
                 codes = self.G.encode(pixels)
                 out = self.G.decode(codes).float()
             loss = reconstruction_loss(cfg.recon_loss, out, pixels)
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            self._check(loss, self._g_params, "the autoencoder")
-            self.opt_g.step()
-            self.last["g_loss"] = float(loss.detach())
+            self.last["g_loss"] = self._backward_step(loss, self.opt_g, self._g_params, "the autoencoder")
             with torch.no_grad():
                 c = codes.detach().float()
                 self._stats = {"batch_recon_mse": float(F.mse_loss(out.detach(), pixels)),
@@ -135,23 +131,14 @@ class AutoencoderTrainer(Trainer):
 
     def _encoder_step(self, pixels: Tensor) -> float:
         """The encoder as the generator of codes: G's loss of D on its codes (D frozen)."""
-        for p in self._d_params:
-            p.requires_grad_(False)
-        try:
+        with self._d_frozen():
             f = self.D(self.G.encode(pixels)).float()
             r = f
             if self.objective.g_needs_real:
                 with torch.no_grad():
                     r = self.D(self._latent(pixels.shape[0], self.rng, self.device)).float()
             loss = self.objective.g_loss(r, f)
-            self.opt_e.zero_grad(set_to_none=True)
-            loss.backward()
-        finally:
-            for p in self._d_params:
-                p.requires_grad_(True)
-        self._check(loss, list(self.G.encoder.parameters()), "the encoder")
-        self.opt_e.step()
-        return float(loss.detach())
+            return self._backward_step(loss, self.opt_e, list(self.G.encoder.parameters()), "the encoder")
 
     # --- the other way: images -> codes -> images -----------------------------------
     @torch.no_grad()

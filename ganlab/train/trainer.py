@@ -243,22 +243,38 @@ class Trainer(TrainerBase, RunBase):
         return self._update_d(loss)
 
     def _update_d(self, loss: Tensor, who: str = "D") -> float:
-        """Backward D's loss, check it (divergence guard), step D's optimizer and apply the
-        objective's constraint (weight clipping). Returns the loss."""
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self._check(loss, self._d_params, who)
-        self.opt_d.step()
+        """`_backward_step` for D, then the objective's constraint (weight clipping)."""
+        value = self._backward_step(loss, self.opt_d, self._d_params, who)
         self.objective.constrain(self._d_params)
+        return value
+
+    def _backward_step(self, loss: Tensor, opt: torch.optim.Optimizer, params: list[nn.Parameter],
+                       who: str) -> float:
+        """Backward `loss`, check it and the gradients (the divergence guard, before any
+        parameter moves), then step `opt`. Returns the loss."""
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self._check(loss, params, who)
+        opt.step()
         return float(loss.detach())
+
+    @contextlib.contextmanager
+    def _d_frozen(self) -> Iterator[None]:
+        """While G (or an encoder) learns against D: D's parameters need no gradient, so
+        backward skips computing them."""
+        for p in self._d_params:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p in self._d_params:
+                p.requires_grad_(True)
 
     def g_step(self) -> float:
         """(2) One update of G. Returns G's loss."""
         b = self.cfg.batch_size
         pending, self._pending = self._pending, None
-        for p in self._d_params:
-            p.requires_grad_(False)
-        try:
+        with self._d_frozen():
             with self._autocast():
                 if pending is not None:
                     fake, y_fake = pending
@@ -273,14 +289,7 @@ class Trainer(TrainerBase, RunBase):
                     with torch.no_grad():
                         r = self.D(real, y_real).float()
                 loss = self.objective.g_loss(r, f)
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-        finally:
-            for p in self._d_params:
-                p.requires_grad_(True)
-        self._check(loss, self._g_params, "G")
-        self.opt_g.step()
-        return float(loss.detach())
+            return self._backward_step(loss, self.opt_g, self._g_params, "G")
 
     def step(self, d: bool = True, g: bool = True) -> dict[str, float]:
         """One iteration: (1) D x d_steps, (2) G x g_steps, (3) EMA, (4) history.
