@@ -441,9 +441,10 @@ class RunSummary:
 
 
 def _step_and_kind(run: Path, history: list[dict[str, float]]) -> tuple[int, str]:
-    """(saved step, data kind "image" | "points" | "") from state.json, else from the history."""
+    """(saved step, data kind "image" | "points" | "") from model.safetensors' header (what
+    `load_generator_run` reads), else state.json (older runs), else the history."""
     try:
-        meta = json.loads((run / "state.json").read_text(encoding="utf-8"))
+        meta = _model_facts(run) or json.loads((run / "state.json").read_text(encoding="utf-8"))
         return int(meta["step"]), str(meta.get("data_info", {}).get("kind", ""))
     except (OSError, ValueError, KeyError, AttributeError):
         return (int(history[-1]["step"]) if history else 0), ""

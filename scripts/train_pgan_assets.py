@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 import ganlab
+from ganlab.bench.pgan_assets import evaluate_generator
 from ganlab.config import Config
 from ganlab.errors import GanlabError
 from ganlab.runs import load_run, save_run
@@ -46,20 +47,6 @@ def recipe(data: str, device: str, seed: int) -> Config:
 
     return session_recipe(data, "ns-r1", seed=seed, device=device).replace(
         steps=RUNS[data][0], n_fixed=64, log_every=100, eval_every=0)
-
-
-def metrics(trainer: ProgressiveTrainer, n: int) -> dict:
-    from ganlab.classifier import has_classifier, load_classifier
-    from ganlab.metrics.images import metrics_from_samples, real_images
-
-    if not has_classifier(trainer.info.name):
-        return {"note": f"no classifier for {trainer.info.name}"}
-    clf = load_classifier(trainer.info.name)
-    real = real_images(trainer, n, seed=1)
-    ref = real_images(trainer, n, seed=2)
-    fake, _ = trainer.sample(n, seed=12345)
-    return {"samples": n, "generator": metrics_from_samples(clf, real, fake),
-            "real_reference": metrics_from_samples(clf, real, ref)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 sys.argv[1:] if argv is None else argv),
             "config": trainer.cfg.diff(), "size_bytes": weights.stat().st_size,
         }
-        report["metrics"] = metrics(trainer, args.eval_samples)
+        report["metrics"] = evaluate_generator(trainer, args.eval_samples)
         report["eval_seconds"] = round(time.perf_counter() - t_eval, 1)
         (Path(args.out) / f"{name}.training.json").write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps(report, indent=1))

@@ -225,3 +225,15 @@ def test_diverged_samples_still_get_numbers():
     fake = torch.full((20, 1, 28, 28), float("nan"))
     m = metrics_from_samples(clf, real, fake)
     assert m["fd"] == math.inf and np.isfinite(m["score"]) and m["classes_total"] == 10.0
+
+
+@needs_mnist
+def test_real_reference_scores_two_disjoint_halves_of_the_data():
+    from ganlab.metrics.images import real_reference
+
+    data = load_split("mnist", "test")
+    ref = real_reference(data, 1000, seed=0)
+    assert 0.5 < ref["fd"] < 10.0 and 8.5 < ref["score"] <= 10.0 and ref["classes_covered"] == 10.0
+    assert ref["cond_acc"] >= 0.97  # the second half's own labels
+    assert ref == real_reference(data, 1000, seed=0)  # seeded
+    assert ref["fd"] != real_reference(data, 1000, seed=1)["fd"]

@@ -39,6 +39,7 @@ from torch.utils.data import Dataset as TorchDataset
 
 from ganlab.bench import format_table
 from ganlab.seeds import EVAL_SEED
+from ganlab.metrics.images import real_reference
 
 MODEL_NAMES = ("mlp", "cgan", "dcgan", "cdcgan")
 
@@ -181,18 +182,6 @@ def compare_speed(cfg, data, seconds: float, rounds: int = 10) -> Speed:
     return Speed(ours[0] / ours[1], theirs[0] / theirs[1], ours[0] / ours[2], theirs[0] / theirs[2])
 
 
-def _real_reference(data, n: int, seed: int) -> dict[str, float]:
-    """Classifier metrics of real images against other real images (the best a G can do)."""
-    from ganlab.classifier import load_classifier
-    from ganlab.metrics.images import metrics_from_samples
-
-    perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 7))
-    half = min(n, len(data) // 2)
-    a, b = perm[:half], perm[half:2 * half]
-    return metrics_from_samples(load_classifier(data.info.name), data.x[a].cpu(), data.x[b].cpu(),
-                                data.y[b].cpu())
-
-
 def run(args: argparse.Namespace) -> dict:
     from ganlab.runs import save_run
     from ganlab.data import build_dataset
@@ -237,7 +226,7 @@ def run(args: argparse.Namespace) -> dict:
             if trainer.num_classes:
                 save_png(class_grid(trainer), out / f"{m}_classes.png")
         rows.append(row)
-    reference = _real_reference(data, args.eval_samples, args.seed)
+    reference = real_reference(data, args.eval_samples, args.seed)
     return {"data": args.data, "images": len(data), "note": data.info.note, "threads": args.threads,
             "seconds": args.seconds, "speed_seconds": args.speed_seconds,
             "eval_samples": args.eval_samples, "eval_every": args.eval_every, "rows": rows, "real_reference": reference}

@@ -131,17 +131,15 @@ def evaluate_generator(trainer, n: int) -> dict[str, Any]:
     """`python -m ganlab eval`'s metrics of the run (n samples, EVAL_SEED) next to real images':
     real_reference = two disjoint halves of the data (n // 2 each) against each other, and the
     score of n real images; plus whether issue 14's quality bar is met."""
-    from ganlab.classifier import has_classifier, load_classifier
-    from ganlab.metrics.images import classifier_score, metrics_from_samples, real_images
-    from ganlab.classifier import predict
+    from ganlab.classifier import has_classifier, load_classifier, predict
+    from ganlab.metrics.images import classifier_score, real_images, real_reference
 
     if not has_classifier(trainer.info.name):
         return {"note": f"no classifier for {trainer.info.name}"}
     clf = load_classifier(trainer.info.name)
     gen = trainer.evaluate(n)
     half = min(n, len(trainer.data)) // 2
-    real = real_images(trainer, 2 * half, seed=1)
-    ref = metrics_from_samples(clf, real[:half], real[half:])
+    ref = real_reference(trainer.data, n, seed=1)
     real_score = classifier_score(predict(clf, real_images(trainer, n, seed=2))[1])
     data = trainer.cfg.data
     bar = {"fd_max": FD_BEFORE.get(data, math.inf) / FD_FACTOR,

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from ganlab.classifier import Classifier, has_classifier, load_classifier, predict
-from ganlab.data.base import DataInfo
+from ganlab.data.base import DataInfo, Dataset
 from ganlab.errors import DataError
 from ganlab.metrics.toy import fit_gaussian, frechet_distance
 from ganlab.seeds import EVAL_SEED
@@ -290,3 +290,14 @@ def parzen_for_run(trainer: "Trainer", n_samples: int = PARZEN_SAMPLES, n_valid:
                         f"{n_valid} validation images; lower n_valid")
     fake, _ = trainer.sample(n_samples, seed=seed + 1)
     return parzen_estimate(fake, valid, test, note=note)
+
+
+def real_reference(data: "Dataset", n: int, seed: int) -> dict[str, float]:
+    """Classifier metrics of real images against other real images: two disjoint halves
+    of min(n, N // 2) images each, drawn with `seed` (the best a generator can score).
+    Needs the data set's classifier (DataError otherwise)."""
+    perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 7))
+    half = min(n, len(data) // 2)
+    a, b = perm[:half], perm[half:2 * half]
+    x, y = data.x.cpu(), None if data.y is None else data.y.cpu()
+    return metrics_from_samples(load_classifier(data.info.name), x[a], x[b], None if y is None else y[b])
