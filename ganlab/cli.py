@@ -371,6 +371,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         shown = f"{done >> 20}/{total >> 20} MB" if total else f"{done >> 20} MB"
         print(f"\rdownloading {shown}", end="", file=sys.stderr, flush=True)
 
+    _check_out_dir(Path(args.out).expanduser().parent)  # before a long load or download
     gen = load_generator(args.src, progress=progress)
     out = save_generator(gen, args.out, name=args.name or Path(args.out).name.removesuffix(".safetensors"))
     source = Path(gen.source)

@@ -338,14 +338,6 @@ def directions_dir() -> Path:
 _MODEL_KEYS: "weakref.WeakKeyDictionary[Any, str | None]" = weakref.WeakKeyDictionary()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def model_key(gen: Any) -> str | None:
     """A file-name-safe key naming the weights of `gen`, or None when they cannot be named
     (an upload whose temporary copy is gone): a run folder by its resolved path, saved step
@@ -371,7 +363,10 @@ def model_key(gen: Any) -> str | None:
         key = "sha256-" + str(info["sha256"])
     elif source.is_file():
         # Our own format keeps the weights beside the JSON; the weights are what matter.
-        key = "sha256-" + _sha256(source.with_suffix(".safetensors") if source.suffix == ".json" else source)
+        from ganlab.download import file_hash
+
+        key = "sha256-" + file_hash(source.with_suffix(".safetensors") if source.suffix == ".json" else source,
+                                    "sha256")
     _MODEL_KEYS[gen] = key
     return key
 
@@ -393,12 +388,13 @@ def _write_directions(path: Path, d: Directions) -> None:
     """Save directions atomically; a read-only cache only costs the recomputation next time."""
     from safetensors.torch import save_file
 
+    from ganlab.runs import atomic_write
+
+    tensors = {"vectors": d.vectors.contiguous(), "sigma": d.sigma.contiguous(),
+               "explained": d.explained.contiguous()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        save_file({"vectors": d.vectors.contiguous(), "sigma": d.sigma.contiguous(),
-                   "explained": d.explained.contiguous()}, str(tmp))
-        tmp.replace(path)
+        atomic_write(path, lambda tmp: save_file(tensors, str(tmp)))  # no stray temp file on failure
     except OSError:
         pass
 
@@ -531,9 +527,13 @@ def read_picture(data: bytes) -> Tensor:
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
+    from ganlab.data.images import _to_8bit
+
     try:
         with Image.open(io.BytesIO(data)) as im:
-            im = im.convert("L" if im.mode in ("1", "L", "I;16", "I") else "RGB")
+            if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+                im = _to_8bit(im)  # convert("L") would clip 16-bit values at 255 (a white picture)
+            im = im.convert("L" if im.mode in ("1", "L") else "RGB")
             array = np.asarray(im, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ConfigError(f"this file is not a picture Pillow can read ({exc}); upload a PNG or JPEG") from None

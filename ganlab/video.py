@@ -79,7 +79,16 @@ def write_mp4(frames: Tensor, path: str | Path, fps: float = 24.0, crf: int = 18
     x = F.pad(x, (0, w % 2, 0, h % 2))
     rgb = np.ascontiguousarray(x.permute(0, 2, 3, 1).numpy())
     path = Path(path)
-    with av.open(str(path), mode="w") as container:
+    from ganlab.runs import atomic_write
+
+    # Written to a temporary file and renamed: a failed encode leaves no half-written MP4.
+    atomic_write(path, lambda tmp: _encode_mp4(av, rgb, tmp, fps, crf))
+    return path
+
+
+def _encode_mp4(av, rgb: np.ndarray, path: Path, fps: float, crf: int) -> None:
+    """`write_mp4`'s encoder: (T, H, W, 3) uint8 with even sides -> H.264 MP4 at `path`."""
+    with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
         stream.width, stream.height = rgb.shape[2], rgb.shape[1]
         stream.pix_fmt = "yuv420p"
@@ -89,7 +98,6 @@ def write_mp4(frames: Tensor, path: str | Path, fps: float = 24.0, crf: int = 18
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    return path
 
 
 __all__ = ["render_frames", "smoothed_random_walk", "write_mp4"]

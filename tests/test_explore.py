@@ -160,3 +160,19 @@ def test_bundled_models_load_by_name_and_are_small(name) -> None:
     assert float(out.std()) > 0.1  # not a constant picture
     training = json.loads(path.with_name(f"{name}.training.json").read_text())
     assert training["resolution"] == 32 and training["steps"] > 0
+
+
+def test_read_picture_scales_a_16_bit_picture_instead_of_clipping_it():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    raw = np.array([[0, 30000], [65535, 257]], dtype=np.uint16)
+    buf = io.BytesIO()
+    Image.fromarray(raw).save(buf, format="PNG")
+    from ganlab.explore import read_picture
+
+    pic = read_picture(buf.getvalue())
+    assert pic.dtype == torch.uint8 and pic.shape == (1, 2, 2)
+    assert pic[0].tolist() == [[0, 117], [255, 1]]  # x / 257, rounded: 30000 -> 117 (was 255)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.data.images import IMAGE_SUFFIXES, load_image_folder
-from ganlab.data.points import MAX_FILE_BYTES, format_offset, parse_points, read_points, to_float32
+from ganlab.data.points import format_offset, parse_points, read_points, to_float32
 from ganlab.errors import DataError
 
 
@@ -49,10 +49,8 @@ def describe(path: str | Path, image_size: int = 0, channels: int = 0) -> dict[s
 
 
 def describe_points_bytes(data: bytes, name: str) -> dict[str, Any]:
-    """The summary dict of an uploaded points file (its bytes and its own name)."""
-    if len(data) > MAX_FILE_BYTES:
-        raise DataError(f"points file {Path(name).name!r} is {len(data) / 2**20:.0f} MB; the limit is "
-                        f"{MAX_FILE_BYTES // 2**20} MB: subsample it")
+    """The summary dict of an uploaded points file (its bytes and its own name); `parse_points`
+    checks the size."""
     points, summary = parse_points(data, name)
     return _points_dict(points, summary)
 

@@ -219,7 +219,7 @@ class KarrasGenerator(nn.Module):
                 gen.biases[i].copy_(state[f"{prefix}.wscale.b"].float())
         return gen
 
-    def features(self, z: Tensor, upto: int) -> Tensor:
+    def features(self, z: Tensor, upto: int, inplace: bool = True) -> Tensor:
         """Activations after features.{upto - 1} (channels-last), upto in 1..len(depths)."""
         x = z.reshape(z.shape[0], self.config.latent_dim, 1, 1).to(self.weights[0].dtype)
         for i in range(upto):
@@ -232,17 +232,23 @@ class KarrasGenerator(nn.Module):
                 x = F.conv_transpose2d(x, w, b, stride=2, padding=1)
             else:
                 x = F.conv2d(x, w, b, padding=1)
-            x = F.leaky_relu_(x, LEAK)
+            x = F.leaky_relu_(x, LEAK) if inplace else F.leaky_relu(x, LEAK)
         return x
 
     def forward(self, z: Tensor) -> Tensor:
-        """z (N, latent) -> images (N, channels, R, R) float32 (see the class docstring)."""
-        with torch.inference_mode():
-            x = self.features(z, len(self.config.depths))
+        """z (N, latent) -> images (N, channels, R, R) float32 (see the class docstring).
+
+        Under inference_mode with in-place ops; differentiable (out of place) when z requires
+        grad and grad is enabled, as inversion (`ganlab.invert`) optimises z through it."""
+        grad = torch.is_grad_enabled() and z.requires_grad
+        with torch.inference_mode(not grad):
+            x = self.features(z, len(self.config.depths), inplace=not grad)
             n = len(self.config.depths)
             # pixel norm then 1x1 conv == 1x1 conv scaled by the per-pixel norm factor.
             factor = torch.rsqrt(x.square().mean(dim=1, keepdim=True).add_(EPS))
-            y = F.conv2d(x, self.weights[n]).mul_(factor).add_(self.biases[n].view(1, -1, 1, 1))
+            y = F.conv2d(x, self.weights[n])
+            y = y * factor + self.biases[n].view(1, -1, 1, 1) if grad \
+                else y.mul_(factor).add_(self.biases[n].view(1, -1, 1, 1))
             return y.float().contiguous()
 
     def early_features(self, z: Tensor) -> Tensor:
