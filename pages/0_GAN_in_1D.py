@@ -140,10 +140,9 @@ def live_view() -> None:
         kind = probe.surface_kind(trainer.cfg.loss)
         last = dict(trainer.last)
         history = list(trainer.history)
-    if kind == "probability":
-        d_label, d_range = "D(x) = P(real)", (0.0, 1.0)
-    else:
-        d_label, d_range = "D's score", probe.surface_range(frame.d, kind)
+    # surface_range is [0, 1] for a probability, else a symmetric score range.
+    d_label = "D(x) = P(real)" if kind == "probability" else "D's score"
+    d_range = probe.surface_range(frame.d, kind)
     fig = view_1d(frame, d_label=d_label, d_range=d_range, title=f"step {frame.step}",
                   uirevision=f"{cfg.data}")
     ss[PREFIX + "frame_no"] = ss.get(PREFIX + "frame_no", 0) + 1

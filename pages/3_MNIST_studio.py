@@ -92,8 +92,9 @@ def capture(trainer: Trainer) -> Any:
 
 
 def new_trainer() -> Trainer:
+    trainer = build_trainer(cfg)  # a failed build leaves the run, and its revision, as they were
     ss[key("rev")] = ss.get(key("rev"), 0) + 1
-    return build_trainer(cfg)
+    return trainer
 
 
 try:
@@ -160,7 +161,7 @@ def live_view() -> None:
                    icon=":material/stop:", help=f"pause and save the run under {runs.runs_root()}")
     scrub = st.slider("Timeline: drag back to an earlier grid (100% = live)", 0, 100, 100,
                       format="%d%%", key=key("scrub"))
-    past = nearest_frame(runner.frames(), scrub)
+    past = nearest_frame(runner.frames() if scrub < 100 else [], scrub)  # no copy of the grids when live
     with runner.hold() as trainer:
         step, grid = past or (trainer.step_count, capture(trainer))
         rows, last, live_step = list(trainer.history), dict(trainer.last), trainer.step_count

@@ -320,6 +320,10 @@ def test_convert_user_errors_exit_2_with_one_line(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "none.ot"), "--out", str(tmp_path / "x")]) == 2
     assert capsys.readouterr().err.startswith(f"error: no checkpoint file at {tmp_path / 'none.ot'}")
     assert not list(tmp_path.glob("x*"))
+    (tmp_path / "afile").write_text("")  # --out inside a file: refused before anything is loaded
+    assert main(["convert", str(bad), "--out", str(tmp_path / "afile" / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out ") and "is a file" in err and err.count("\n") == 1
 
 
 # -- the published name: download once, record, verify ------------------------------------------
@@ -363,14 +367,22 @@ def test_a_downloaded_web_page_is_deleted_and_not_recorded(tmp_path, monkeypatch
 # -- the latent explorer page ------------------------------------------------------------------------
 
 @needs_fixtures
-def test_latent_explorer_with_a_fixture_file(tmp_path):
+def test_latent_explorer_with_a_fixture_file(tmp_path, monkeypatch):
+    import os
+
     from streamlit.testing.v1 import AppTest
 
     from ganlab import explore
 
+    # A server file is read only under the folders the person running the server allows.
+    monkeypatch.delenv("GANLAB_SERVER_DATA", raising=False)
     at = AppTest.from_file(str(ROOT / "pages" / "4_Latent_explorer.py"), default_timeout=60).run()
     at.radio(key="source").set_value("Local file").run()
-    assert any("Type the path of a checkpoint" in i.value for i in at.info)
+    assert any("Type the path of a checkpoint" in i.value and "switched off" in i.value for i in at.info)
+    assert at.text_input(key="local_path").disabled
+    monkeypatch.setenv("GANLAB_SERVER_DATA", os.pathsep.join([str(FIXTURES), str(tmp_path)]))
+    at.run()
+    assert not at.text_input(key="local_path").disabled
     at.text_input(key="local_path").set_value(str(FIXTURES / "prog_gan_small.ot")).run()
     assert not at.exception and not at.error
     assert "prog_gan_small: 32x32, 3 channel(s), latent 32" in [c.value for c in at.sidebar.caption]
@@ -383,3 +395,21 @@ def test_latent_explorer_with_a_fixture_file(tmp_path):
     assert png and png[0].proto.label == "Download PNG (32x32)"
     at.text_input(key="local_path").set_value(str(tmp_path / "missing.ot")).run()
     assert not at.exception and any("no checkpoint file at" in e.value for e in at.error)
+    at.text_input(key="local_path").set_value("/etc/hostname").run()
+    assert not at.exception and any("outside the folders this server allows" in e.value for e in at.error)
+
+
+def test_inversion_runs_through_a_karras_generator():
+    # The fast forward used to run under inference_mode always, so inverting a Karras model
+    # (gradients through G to z) failed; with z requiring grad it now runs the plain path.
+    from ganlab.invert import invert
+    from ganlab.pretrained import PretrainedGenerator
+
+    state = random_state(SECOND, seed=3)
+    gen = PretrainedGenerator(KarrasGenerator.from_state(state), "small", None)
+    z = gen.latents(1, seed=5)
+    target = gen(z)[0]
+    torch.testing.assert_close(target, plain_forward(state, z)[0], rtol=0, atol=1e-4)
+    found = invert(gen, target, starts=2, steps=30, feature_weight=0.0, seed=0)
+    far = ((gen(gen.latents(1, seed=9))[0] - target) / 2).square().mean()
+    assert found.steps == 30 and found.distance < float(far)

@@ -41,8 +41,32 @@ def request_open(path: str | Path) -> None:
 
 
 def run_choices() -> dict[str, RunSummary]:
-    """The image runs under `runs_root()` by folder name, newest first."""
-    return {r.name: r for r in list_runs(runs_root())}
+    """The image runs under `runs_root()` by folder name, newest first. Read again only when
+    a run folder changed: the page reruns on every slider move, and listing reads every
+    run's config and history."""
+    root = runs_root()
+    return _runs_of(str(root), _folder_signature(root))
+
+
+def _folder_signature(root: Path) -> tuple[tuple[str, float, float], ...]:
+    """(name, model.safetensors mtime, history.jsonl mtime) of each folder under root:
+    a few stat calls, which change whenever a run is saved or removed."""
+    def mtime(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return ()
+    return tuple((p.name, mtime(p / "model.safetensors"), mtime(p / "history.jsonl")) for p in folders)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _runs_of(root: str, signature: tuple[tuple[str, float, float], ...]) -> dict[str, RunSummary]:
+    return {r.name: r for r in list_runs(Path(root))}
 
 
 def describe_run(run: RunSummary) -> str:

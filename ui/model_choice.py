@@ -12,8 +12,18 @@ from ganlab.errors import GanlabError
 from ganlab.pretrained import PretrainedGenerator, list_published, load_generator
 from ganlab.runs import runs_root
 from ui.explorer import describe_run, preselect_run, run_choices
+from ui.serverdata import HOW_TO_ALLOW, allowed_roots, check_server_path
 
 SOURCES = ("Bundled", "Runs", "Published", "Upload", "Local file")
+
+
+def _mtime(path: Path) -> float:
+    """The file's modification time (part of the cache key: a replaced file is read again);
+    0.0 when it cannot be read, so loading it gives the engine's message for that file."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 DataSource = tuple[str, int, int, str]  # explore.training_images' (data, image_size, channels, path)
 ss = st.session_state
 
@@ -65,7 +75,7 @@ def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
             st.stop()
         name = st.sidebar.selectbox("Run", list(runs), key="run", format_func=lambda n: describe_run(runs[n]))
         path = runs[name].path
-        mtime = (path / "model.safetensors").stat().st_mtime
+        mtime = _mtime(path / "model.safetensors")
         gen = run_generator(str(path), mtime)
         return gen, f"run:{path.resolve()}:{mtime}", explore.training_source(gen)
     if source == "Published":
@@ -80,13 +90,16 @@ def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
             st.stop()
         return published_generator(name), f"published:{name}", None
     if source == "Local file":
-        path = st.sidebar.text_input("Checkpoint file on this server (.pth, .ot, .safetensors)", key="local_path")
+        path = st.sidebar.text_input("Checkpoint file on this server (.pth, .ot, .safetensors)", key="local_path",
+                                     disabled=not allowed_roots())
         if not path.strip():
             st.info("Type the path of a checkpoint file on this server, e.g. a downloaded prog-gan.ot "
-                    "(Karras et al. CelebA-HQ 1024 px) or ptrblck's .pth. It is read without running any code.")
+                    "(Karras et al. CelebA-HQ 1024 px) or ptrblck's .pth. It is read without running any code."
+                    + ("" if allowed_roots() else f" Reading server files is switched off: {HOW_TO_ALLOW}."))
             st.stop()
-        target = Path(path.strip()).expanduser()
-        mtime = target.stat().st_mtime if target.is_file() else 0.0
+        # The same rule as the studio's folders: only what the person running the server allows.
+        target = check_server_path(path.strip())
+        mtime = _mtime(target)
         return local_generator(str(target), mtime), f"local:{target}:{mtime}", None
     files = st.sidebar.file_uploader(
         "A .pth (pytorch_GAN_zoo, Karras), a .ot (ocaml-torch prog-gan.ot), or a ganlab .safetensors with its .json",
