@@ -209,6 +209,11 @@ class Config:
                         "drift penalty eps * E[D(real)^2] keeping a WGAN critic's output near 0 "
                         "(Karras et al. 2018); the pgan preset sets 1e-3",
                         lo=0.0, hi=1.0, hi_open=True, live=True, progressive_live=True, per_run=True)
+    d_mismatch: float = _f(0.0, "loss", "Wrong-label share (conditional)",
+                           "conditional models: this share of D's fake term is real images paired with "
+                           "a wrong class, so D must check the label, not only the image "
+                           "(the matching-aware D of Reed et al. 2016); 0 = off",
+                           lo=0.0, hi=1.0, widget=Widget(0.0, 1.0, 0.05, "%.2f"))
     recon_loss: str = _f("bce", "loss", "Reconstruction loss (autoencoders)",
                          "bce: binary cross-entropy of pixels in [0, 1] (the course's choice); "
                          "mse: squared error. Metrics report MSE per pixel either way",

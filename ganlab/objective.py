@@ -11,7 +11,10 @@ logits) plus D's regularisers, each switched on and weighted by the run's Config
 - the drift term `d_drift * E[D(x)^2]` that keeps a critic's output near 0
   (Karras et al. 2018: 1e-3 in the progressive GAN);
 - an L2 penalty on D's weight matrices, `d_l2 * sum w^2`, optionally scaled by
-  how far D is ahead (`d_l2_adaptive`).
+  how far D is ahead (`d_l2_adaptive`);
+- for conditional models, the matching-aware term of Reed et al. 2016 (GAN-CLS):
+  a share `d_mismatch` of D's fake term goes to real images shown with a wrong
+  class, so that D learns to reject an image that does not match its label.
 `Objective.d_loss` / `g_loss` combine them; the penalty terms that need D itself
 (gradient penalty, R1, L2) are computed by the functions below, or batched over
 runs by the side-by-side trainer, and handed in.
@@ -107,13 +110,26 @@ class Objective:
         run applies it in the same iterations as an uninterrupted one."""
         return self.cfg.d_r1 > 0 and step % self.cfg.d_r1_every == 0
 
+    @property
+    def uses_mismatch(self) -> bool:
+        """Does D's loss include real images with wrong labels (d_mismatch > 0)?"""
+        return self.cfg.d_mismatch > 0
+
     def d_loss(self, real: Tensor, fake: Tensor, *, gp: Tensor | None = None, r1: Tensor | None = None,
-               l2: Tensor | None = None) -> Tensor:
+               l2: Tensor | None = None, mismatch: Tensor | None = None) -> Tensor:
         """D's whole loss from its logits on real (N,) and fake (M,) points and the raw
         penalty terms (`gradient_penalty`, `r1_penalty`, `l2_penalty` values; None = not
-        applied this step). Returns a scalar."""
+        applied this step). `mismatch` (N,): logits of real points with wrong labels; the
+        loss pair is then (1 - w) * loss(real, fake) + w * loss(real, mismatch), w =
+        d_mismatch, which for the usual losses (a real term plus a fake term) keeps the
+        real term whole and splits the fake term. Returns a scalar."""
         cfg = self.cfg
-        loss = self.loss.d(real, fake, cfg.label_smoothing)
+        if mismatch is not None and cfg.d_mismatch > 0:
+            w = cfg.d_mismatch
+            loss = (1.0 - w) * self.loss.d(real, fake, cfg.label_smoothing) \
+                + w * self.loss.d(real, mismatch, cfg.label_smoothing)
+        else:
+            loss = self.loss.d(real, fake, cfg.label_smoothing)
         if gp is not None:
             loss = loss + cfg.gp_weight * gp
         if r1 is not None:
@@ -127,14 +143,14 @@ class Objective:
 
     def d_objective(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
                     real_logits: Tensor, fake_logits: Tensor, *, rng: torch.Generator, r1: bool,
-                    d_module: nn.Module) -> Tensor:
+                    d_module: nn.Module, mismatch_logits: Tensor | None = None) -> Tensor:
         """`d_loss` with every penalty computed for one network: `critic` maps points
         (N, *shape) -> logits; `real` must require grad when `r1` is True (and
         `real_logits` be computed from it)."""
         gp = gradient_penalty(critic, real, fake, rng) if self.uses_gp else None
         return self.d_loss(real_logits, fake_logits, gp=gp,
                            r1=r1_penalty(real_logits, real) if r1 else None,
-                           l2=l2_penalty(d_module) if self.uses_l2 else None)
+                           l2=l2_penalty(d_module) if self.uses_l2 else None, mismatch=mismatch_logits)
 
     def g_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """G's loss from D's logits on fakes (and on reals, read only by relativistic losses)."""

@@ -141,7 +141,7 @@ def test_derived_field_sets_are_exactly_the_expected_ones():
     assert PER_RUN_FIELDS == PER_RUN
     assert SHARED_FIELDS == SHARED
     # neither shared nor per run: side-by-side runs that set these train one after the other
-    assert set(FIELD_SPECS) - set(PER_RUN) - set(SHARED) == {"d_mbstd", "d_r1", "d_r1_every"}
+    assert set(FIELD_SPECS) - set(PER_RUN) - set(SHARED) == {"d_mbstd", "d_r1", "d_r1_every", "d_mismatch"}
 
 
 def test_vary_fields_come_from_the_specs():

@@ -122,3 +122,21 @@ def test_adaptive_l2_scale():
     assert adaptive_l2_scale(torch.tensor([1.0, 1.0]), torch.tensor([-1.0, 1.0])).item() == pytest.approx(0.5)
     # D at or below chance -> 0
     assert adaptive_l2_scale(torch.tensor([-1.0, 1.0]), torch.tensor([1.0, -1.0])).item() == 0.0
+
+
+def test_mismatch_share_splits_the_fake_term_and_keeps_the_real_term_whole():
+    """ns: D loss = softplus(-r) + softplus(f); with a wrong-label share w the fake term is
+    (1 - w) softplus(f) + w softplus(m), worked out here for one logit of each."""
+    from ganlab.config import Config
+    from ganlab.objective import Objective
+
+    r, f, m = torch.tensor([0.5]), torch.tensor([-1.0]), torch.tensor([2.0])
+    sp = lambda v: math.log1p(math.exp(v))  # noqa: E731
+    obj = Objective(Config(loss="ns", d_mismatch=0.25))
+    want = sp(-0.5) + 0.75 * sp(-1.0) + 0.25 * sp(2.0)
+    assert float(obj.d_loss(r, f, mismatch=m)) == pytest.approx(want, rel=1e-6)
+    # Without mismatch logits (or with the share at 0) the loss is the plain pair.
+    assert float(obj.d_loss(r, f)) == pytest.approx(sp(-0.5) + sp(-1.0), rel=1e-6)
+    off = Objective(Config(loss="ns"))
+    assert not off.uses_mismatch and obj.uses_mismatch
+    assert float(off.d_loss(r, f, mismatch=m)) == pytest.approx(sp(-0.5) + sp(-1.0), rel=1e-6)

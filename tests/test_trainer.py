@@ -271,3 +271,31 @@ def test_minibatch_std_feature_hand_values_and_finite_gradient():
     assert torch.isfinite(g).all() and torch.isfinite(gg).all()
     # A batch that is not a multiple of the group is one group.
     assert torch.allclose(minibatch_std(h[:3].detach(), 2), minibatch_std(h[:3].detach(), 3))
+
+
+def test_wrong_label_share_needs_a_conditional_model_and_draws_other_classes():
+    with pytest.raises(ConfigError, match="d_mismatch .*needs a conditional model.*set d_mismatch to 0"):
+        make(d_mismatch=0.5)
+    c = make(model="cgan", data="ring8", d_mismatch=0.5)
+    y = torch.arange(8).repeat(500)
+    wrong = c._wrong_labels(y)
+    assert bool((wrong != y).all())
+    # Every other class is drawn, about equally (7 choices, 500 draws each): 4000 / 7 per class.
+    counts = torch.bincount(wrong[y == 3], minlength=8)
+    assert counts[3] == 0 and bool((counts[torch.arange(8) != 3] > 40).all())
+    c.run(3)
+    assert c.step_count == 3 and torch.isfinite(torch.tensor(c.last["d_loss"]))
+    # The wrong labels enter D's loss: the same seed without them trains differently.
+    plain = make(model="cgan", data="ring8")
+    plain.run(3)
+    assert not torch.equal(params(plain), params(c))
+
+
+def test_wrong_label_share_with_a_batchnorm_discriminator():
+    """cdcgan's D has batch norm, so its real, fake and wrong-label batches go through D
+    separately: the step must run there too (it takes the other branch of d_step)."""
+    c = Trainer(Config(data="mnist", model="cdcgan", g_width=8, d_width=8, latent_dim=8, batch_size=16,
+                       d_mismatch=0.5, eval_every=0, n_fixed=10))
+    assert not c._joint_d
+    c.run(2)
+    assert c.step_count == 2 and torch.isfinite(torch.tensor(c.last["d_loss"]))

@@ -72,6 +72,9 @@ class Trainer(TrainerBase, RunBase):
         self.info = data.info
         self.G, self.D = self._build_networks()
         self.num_classes = int(getattr(self.G, "num_classes", 0))
+        if cfg.d_mismatch > 0 and not self.num_classes:
+            raise ConfigError(f"d_mismatch (wrong-label share) needs a conditional model (cgan, cdcgan); "
+                              f"model {cfg.model!r} has no class input: set d_mismatch to 0")
         # What the update steps call (replaced by DDP wrappers in ganlab.train.distributed).
         self.g_net: nn.Module = self.G
         self.d_net: nn.Module = self.D
@@ -140,6 +143,11 @@ class Trainer(TrainerBase, RunBase):
         if not self.num_classes:
             return None
         return torch.randint(self.num_classes, (n,), generator=self.rng, device=self.device)
+
+    def _wrong_labels(self, y: Tensor) -> Tensor:
+        """For labels y (N,): a uniformly drawn different class for each, (y + U{1..K-1}) mod K."""
+        shift = torch.randint(1, self.num_classes, y.shape, generator=self.rng, device=y.device)
+        return (y + shift) % self.num_classes
 
     def _autocast(self) -> Any:
         if self.cfg.amp == "bf16" and self.device.type == "cuda":
@@ -232,14 +240,20 @@ class Trainer(TrainerBase, RunBase):
             fake = fake_graph.detach().to(real.dtype)
             if r1:
                 real = real.detach().requires_grad_(True)
+            y_wrong = self._wrong_labels(y_real) if self.objective.uses_mismatch else None
             if self._joint_d:
-                y = None if y_real is None else torch.cat([y_real, y_fake])
-                r, f = self.d_net(torch.cat([real, fake]), y).float().chunk(2)
+                xs, ys = [real, fake], None if y_real is None else [y_real, y_fake]
+                if y_wrong is not None:
+                    xs, ys = xs + [real.detach()], ys + [y_wrong]
+                logits = self.d_net(torch.cat(xs), None if ys is None else torch.cat(ys)).float()
+                r, f, *m = logits.chunk(len(xs))
             else:
                 r, f = self.d_net(real, y_real).float(), self.d_net(fake, y_fake).float()
+                m = [] if y_wrong is None else [self.d_net(real.detach(), y_wrong).float()]
             # The gradient penalty of a conditional D interpolates within matching pairs.
             loss = self.objective.d_objective(lambda x: self.d_net(x, y_real).float(), real, fake, r, f,
-                                              rng=self.rng, r1=r1, d_module=self.D)
+                                              rng=self.rng, r1=r1, d_module=self.D,
+                                              mismatch_logits=m[0] if m else None)
         return self._update_d(loss)
 
     def _update_d(self, loss: Tensor, who: str = "D") -> float:
