@@ -220,3 +220,27 @@ def test_a_reload_resumes_the_studio_run_with_its_settings(saves: Path) -> None:
     assert again.number_input(key="studio.batch_size").value == 16
     assert f"Resumed at step {step}" in texts(again.info) and not again.warning
     assert not again.exception
+
+
+def test_a_restored_run_the_page_cannot_use_starts_fresh(saves: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = new_token()
+    at = helpers.open_page(PLAYGROUND, {"me": token})
+    train_and_pause(at, "pg.runner", 5)
+    url = url_of(at)
+    close_all()
+    from ganlab import probe
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("cannot draw it")
+
+    calls = {"n": 0}
+    real = probe.real_points
+
+    def once(*args: Any, **kwargs: Any) -> Any:  # the first call (on the restored run) fails
+        calls["n"] += 1
+        return broken() if calls["n"] == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(probe, "real_points", once)
+    again = helpers.open_page(PLAYGROUND, url)
+    assert helpers.held_model(again, "pg.runner").step_count == 0
+    assert "could not be read" in texts(again.warning) and not again.exception

@@ -609,11 +609,16 @@ def session_runner(key: str, build: Callable[[], M], *, autosave: "Autosave[M] |
     if not isinstance(runner, Runner):
         restored = autosave.restore() if autosave is not None else None
         if restored is not None and restored.model is not None:
-            model = restored.model
-            if on_restore is not None:
-                on_restore(model)
-        else:
-            model = build()
+            try:
+                if on_restore is not None:
+                    on_restore(restored.model)
+            except Exception:  # the page cannot use it: start fresh, as for a damaged file
+                from ui.autosave import Restored, damaged_message
+
+                _log.exception("a restored run was refused by the page")
+                autosave.discard()
+                restored = Restored(None, problem=damaged_message())
+        model = restored.model if restored is not None and restored.model is not None else build()
         runner = Runner(model, alive=session_liveness(), autosave=autosave, **options)
         if restored is not None:
             runner.notice = restored.problem
