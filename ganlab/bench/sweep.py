@@ -30,6 +30,13 @@ SETTINGS: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {
         "b256-lr2e-3": dict(batch_size=256, d_lr=2e-3, g_lr=2e-3),
         "b512-adam0": dict(batch_size=512, **_ADAM0),
         "b128-dlr2e-3": dict(batch_size=128, d_lr=2e-3, g_lr=1e-3, ema=0.99),
+        # Over today's preset (batch 512, Adam (0, 0.99), lr 2e-3): D steps, and a share of
+        # D's fake term given to real images with wrong labels (the matching-aware D).
+        "d2": dict(d_steps=2, d_mismatch=0.0),
+        "mismatch0": dict(d_mismatch=0.0),
+        "mismatch0.35": dict(d_mismatch=0.35),
+        "mismatch0.5": dict(d_mismatch=0.5),
+        "mismatch0.25-d2": dict(d_mismatch=0.25, d_steps=2),
     }),
     "cdcgan": (2000, {
         "preset": {},
