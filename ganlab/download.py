@@ -13,17 +13,19 @@ accidental corruption, not against someone who rewrites a file and its mtime.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
 import os
+import socket
 import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ganlab.errors import DataError
+from ganlab.errors import DataError, OfflineError
 
 CHUNK_BYTES = 1 << 20
 STAMP_FILE = "verified.json"
@@ -83,7 +85,9 @@ def fetch(
 
     progress(bytes_done, bytes_total or None) is called after every chunk; an
     exception it raises (e.g. a cancel button) aborts the download and propagates.
-    Raises DataError naming every URL's failure and where to put the file by hand.
+    Raises DataError naming every URL's failure and where to put the file by hand;
+    OfflineError (a DataError) when no mirror's server could be reached at all (no
+    network or name resolution), whose message begins "you seem to be offline".
     """
     dest = Path(dest)
     if not urls:
@@ -95,24 +99,29 @@ def fetch(
             f"cannot create the folder {dest.parent} for {dest.name} ({exc}); "
             "set GANLAB_DATA to a writable folder"
         ) from None
-    failures = []
+    failures, unreachable = [], []
     for url in urls:
-        reason = _fetch_one(url, dest, md5, sha256, sha256_prefix, progress, timeout)
+        reason, offline = _fetch_one(url, dest, md5, sha256, sha256_prefix, progress, timeout)
         if reason is None:
             return dest
         failures.append(f"  - {url}: {reason}")
+        if offline:
+            unreachable.append(reason)
     sums = ", ".join(f"{k} {v}" for k, v in (("MD5", md5), ("SHA-256", sha256 or sha256_prefix)) if v)
-    raise DataError(
-        f"could not download {dest.name}; every mirror failed:\n" + "\n".join(failures)
-        + f"\nDownload it by hand from one of these addresses and put it at {dest}"
-        + (f" (expected {sums})." if sums else ".")
-    )
+    by_hand = (f"Download it by hand from one of these addresses and put it at {dest}"
+               + (f" (expected {sums})." if sums else "."))
+    if len(unreachable) == len(urls):
+        raise OfflineError(f"you seem to be offline: no server could be reached for {dest.name}:\n"
+                           + "\n".join(failures) + "\n" + by_hand, tuple(unreachable))
+    raise DataError(f"could not download {dest.name}; every mirror failed:\n" + "\n".join(failures)
+                    + "\n" + by_hand)
 
 
 def _fetch_one(url: str, dest: Path, md5: str | None, sha256: str | None,
                sha256_prefix: str | None, progress: ProgressFn | None,
-               timeout: float) -> str | None:
-    """One mirror: None on success (dest is in place), else why it failed. No temp file survives."""
+               timeout: float) -> tuple[str | None, bool]:
+    """One mirror: (None, False) on success (dest is in place), else (why it failed, whether
+    its server could not be reached at all). No temp file survives."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
@@ -122,18 +131,18 @@ def _fetch_one(url: str, dest: Path, md5: str | None, sha256: str | None,
                 done, total = _stream(url, out, hashers, progress, timeout)
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 # OSError covers URLError, HTTPError, timeouts and a full disk.
-                return _describe(exc)
+                return _describe(exc), _unreachable(exc)
         if total is not None and done != total:
-            return f"truncated: received {done} of {total} bytes"
+            return f"truncated: received {done} of {total} bytes", False
         got_md5, got_sha = hashers["md5"].hexdigest(), hashers["sha256"].hexdigest()
         if md5 is not None and got_md5 != md5.lower():
-            return f"checksum mismatch: expected MD5 {md5.lower()}, got {got_md5}"
+            return f"checksum mismatch: expected MD5 {md5.lower()}, got {got_md5}", False
         if sha256 is not None and got_sha != sha256.lower():
-            return f"checksum mismatch: expected SHA-256 {sha256.lower()}, got {got_sha}"
+            return f"checksum mismatch: expected SHA-256 {sha256.lower()}, got {got_sha}", False
         if sha256_prefix is not None and not got_sha.startswith(sha256_prefix.lower()):
-            return f"checksum mismatch: expected SHA-256 starting {sha256_prefix.lower()}, got {got_sha}"
+            return f"checksum mismatch: expected SHA-256 starting {sha256_prefix.lower()}, got {got_sha}", False
         os.replace(tmp, dest)
-        return None
+        return None, False
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -159,6 +168,21 @@ def _stream(url: str, out, hashers: dict, progress: ProgressFn | None,
             if progress is not None:
                 progress(done, total)
     return done, total
+
+
+# Socket errors that mean "no route to any server": the machine is offline (or DNS is down),
+# as opposed to a server that answered badly (HTTP errors, truncation, a missing file:// path).
+_UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED}
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """True when `exc` (from urlopen / reading) says the server could not be reached at all."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return False
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, (socket.gaierror, TimeoutError, ConnectionRefusedError)):
+        return True
+    return isinstance(reason, OSError) and reason.errno in _UNREACHABLE_ERRNOS
 
 
 def _describe(exc: BaseException) -> str:

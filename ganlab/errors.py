@@ -18,6 +18,16 @@ class DataError(GanlabError):
     """A data set is missing, corrupt or malformed."""
 
 
+class OfflineError(DataError):
+    """A download failed because no server could be reached at all (no network, no DNS):
+    the message says so and where to put a copy fetched elsewhere. reasons: each address's
+    failure in words (e.g. "[Errno -3] Temporary failure in name resolution")."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = tuple(reasons)
+
+
 class CheckpointError(GanlabError):
     """A checkpoint or run directory cannot be read safely."""
 

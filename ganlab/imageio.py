@@ -55,6 +55,37 @@ def make_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: 
     return grid
 
 
+EXPORT_SIDES = (512, 1024, 2048)  # the pixel sizes a page offers for a grid's PNG
+MIN_SIDE, MAX_SIDE = 16, 4096
+
+
+def resize_grid(grid: torch.Tensor, side: int) -> torch.Tensor:
+    """An image (C, H, W), uint8 or float in [-1, 1] -> uint8 (C, H2, W2) whose longer side is
+    exactly `side` px (the shorter one keeps the aspect ratio, rounded, at least 1).
+
+    Enlarging is nearest neighbour: every source pixel becomes a block of floor or ceil of the
+    scale pixels, so small digits stay hard-edged instead of blurred. Shrinking averages areas
+    (no aliasing). ConfigError for a side outside MIN_SIDE..MAX_SIDE or a grid that is not (C, H, W).
+    """
+    from ganlab.errors import ConfigError
+
+    if grid.dim() != 3 or grid.shape[0] not in (1, 3):
+        raise ConfigError(f"a grid is one image of shape (1|3, H, W), got {tuple(grid.shape)}")
+    if not MIN_SIDE <= int(side) <= MAX_SIDE:
+        raise ConfigError(f"a PNG side must be {MIN_SIDE} to {MAX_SIDE} px; got {side}")
+    x = to_uint8(grid).cpu()
+    h, w = x.shape[-2:]
+    long = max(h, w)
+    size = (max(1, round(h * side / long)), max(1, round(w * side / long)))
+    if size == (h, w):
+        return x
+    # "nearest-exact" picks the source pixel under each output pixel's centre (plain "nearest"
+    # shifts the picture by half a source pixel).
+    mode = "nearest-exact" if side > long else "area"
+    out = torch.nn.functional.interpolate(x[None].float(), size=size, mode=mode)[0]
+    return out.round().clamp(0, 255).to(torch.uint8)
+
+
 def to_pil(image: torch.Tensor) -> Image.Image:
     """One image (C, H, W), C in {1, 3}, uint8 or float in [-1, 1] -> a PIL image ("L" or "RGB")."""
     if image.dim() != 3 or image.shape[0] not in (1, 3):

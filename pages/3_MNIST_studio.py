@@ -17,6 +17,7 @@ import streamlit as st
 from ganlab import runs
 from ganlab.runs import load_run
 from ganlab.errors import GanlabError
+from ganlab.imageio import EXPORT_SIDES
 from ganlab.metrics.images import histogram_samples, predicted_classes
 from ganlab.train import Trainer, build_trainer
 from ui import controls, exports, persist, run_controls
@@ -165,24 +166,29 @@ if note:
 if pending := applied.pending:
     st.warning(f"Changed {', '.join(pending)}: press **Start** to begin a new run with "
                f"{'them' if len(pending) > 1 else 'it'} (the run shown keeps its settings).")
-st.caption(f"Run: {DATA_LABELS[running.data]} · {MODEL_LABELS.get(running.model, running.model)} · "
+st.caption(f"Run: {DATA_LABELS.get(running.data, running.data)} · {MODEL_LABELS.get(running.model, running.model)} · "
            f"loss {running.loss} · batch {running.batch_size} · device {device} · seed {running.seed}")
 run_controls.resume_notice(runner, start_over, key("start_over"), play="Resume")
-ss[key("shown_playing")] = runner.playing
+# What this full run of the page shows; the live fragment reruns the page when either changes.
+ss[key("shown")] = (runner.playing, ss.get(key("rev")))
+
+# --- transport: outside the live fragment. A click on a button inside a fragment reruns only the
+# fragment, so the header, notices, class views and runs listing above and below kept describing
+# the run before "Start new run" (or missed a save) until the next full rerun.
+cols = st.columns(3)
+cols[0].button("Start new run", key=key("start"), on_click=start, type="primary", width="stretch",
+               icon=":material/play_arrow:", help="a fresh run with the settings in the sidebar")
+# Does what its label says, never a toggle: a click delivered twice must not undo itself.
+cols[1].button("Pause" if runner.playing else "Resume", key=key("play"), width="stretch",
+               on_click=runner.pause if runner.playing else runner.play,
+               icon=":material/pause:" if runner.playing else ":material/resume:")
+cols[2].button("Stop and save", key=key("stop"), on_click=stop, width="stretch",
+               icon=":material/stop:", help=f"pause and save the run under {runs.runs_root()}")
 
 
-# --- the live part: transport, grid with timeline, charts --------------------------------------
+# --- the live part: grid with timeline, charts ------------------------------------------------
 @st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
-    cols = st.columns(3)
-    cols[0].button("Start new run", key=key("start"), on_click=start, type="primary", width="stretch",
-                   icon=":material/play_arrow:", help="a fresh run with the settings in the sidebar")
-    # Does what its label says, never a toggle: a click delivered twice must not undo itself.
-    cols[1].button("Pause" if runner.playing else "Resume", key=key("play"), width="stretch",
-                   on_click=runner.pause if runner.playing else runner.play,
-                   icon=":material/pause:" if runner.playing else ":material/resume:")
-    cols[2].button("Stop and save", key=key("stop"), on_click=stop, width="stretch",
-                   icon=":material/stop:", help=f"pause and save the run under {runs.runs_root()}")
     scrub = st.slider("Timeline: drag back to an earlier grid (100% = live)", 0, 100, 100,
                       format="%d%%", key=key("scrub"))
     past = nearest_frame(runner.frames() if scrub < 100 else [], scrub)  # no copy of the grids when live
@@ -205,8 +211,8 @@ def live_view() -> None:
             ss[key("hist")], ss[key("hist_key")] = predicted_classes(data_name, samples), hist_key
         fresh = ss.get(key("hist_key"), (None,))[0] == ss.get(key("rev"))  # not a previous run's
         training_charts(rows, class_names, ss.get(key("hist")) if fresh else None)
-    if runner.playing != ss[key("shown_playing")]:
-        st.rerun()  # the run paused itself (an error): refresh the buttons
+    if (runner.playing, ss.get(key("rev"))) != ss[key("shown")]:
+        st.rerun()  # the run paused itself (an error) or is another run: refresh the whole page
 
 
 live_view()
@@ -268,8 +274,10 @@ with st.expander("Runs on disk"):
 # --- exports: made when clicked, in a server thread (what they need is bound here) ---------------
 with st.expander("Export"):
     ex = st.columns(4)
-    ex[0].download_button("PNG of the grid", partial(exports.grid_png_now, runner, capture), "studio-grid.png",
-                          "image/png", key=key("png"))
+    side = ex[0].selectbox("PNG size (px)", EXPORT_SIDES, index=1, key=key("png_side"),
+                           help="the grid's longer side; enlarged by nearest neighbour, so digits stay crisp")
+    ex[0].download_button(f"PNG of the grid ({side} px)", partial(exports.grid_png_now, runner, capture, side),
+                          f"studio-grid-{side}px.png", "image/png", key=key("png"))
     ex[1].download_button("GIF of the progress grids", partial(exports.grids_gif, runner),
                           "studio-progress.gif", "image/gif", key=key("gif"))
     ex[2].download_button("Checkpoint (zip)", partial(exports.checkpoint_now, runner), "studio-run.zip",

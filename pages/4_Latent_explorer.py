@@ -13,7 +13,8 @@ import time
 import streamlit as st
 import torch
 
-from ganlab import explore
+from ganlab import describe, explore
+from ganlab.classifier import has_classifier
 from ganlab.errors import GanlabError
 from ui.explorer import class_row, export_panel, inversion_panel, png
 from ui.model_choice import choose_model, nearest_index
@@ -28,6 +29,7 @@ DIRECTIONS = 6           # principal-direction sliders
 COORD_SLIDERS_MAX = 64   # per-coordinate sliders for latents up to this size
 MAX_KEYFRAMES = 4
 TRUNCATION = ("off", 3.0, 2.5, 2.0, 1.5, 1.0, 0.5)
+DESCRIBE_AUTO_PX = 64    # models up to this side describe their sliders at once; larger ones on a click
 ss = st.session_state
 
 
@@ -53,6 +55,9 @@ def new_sample() -> None:
 
 st.title("Latent explorer")
 lesson_strip("pages/4_Latent_explorer.py")
+st.markdown("A generator turns every point of its latent space into a picture: here you pick a trained "
+            "generator, start from its clearest sample and move through that space along the directions "
+            "in which its pictures change most, between samples, or to the latent of a picture of your own.")
 try:
     gen, model_key, data_name = choose_model()
 except GanlabError as exc:
@@ -82,14 +87,17 @@ left, right = st.columns([1, 3])
 seed = int(left.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed"))
 left.button("New sample", on_click=new_sample, key="new_sample")
 grid_z = explore.grid_latents(gen, GRID, seed)
-if ss.get("origin") != (model_key, seed):  # a new model or seed: start from its first sample
+data_set = None if data_name is None else data_name[0]  # its classifier judges samples and directions
+if ss.get("grid_key") != (gen.name, model_key, seed):  # PNG-encode the grid once per seed, not per slider move
+    grid_images = explore.render(gen, grid_z)
+    ss["grid_png"] = [png(image, 64) for image in grid_images]
+    ss["grid_first"] = describe.clearest_sample(grid_z, grid_images, data_set)
+    ss["grid_key"] = (gen.name, model_key, seed)
+if ss.get("origin") != (model_key, seed):  # a new model or seed: start from its clearest sample
     ss["origin"] = (model_key, seed)
     ss["keys"] = [] if ss.get("model_key") != model_key else ss.get("keys", [])
     ss["model_key"] = model_key
-    set_current(grid_z[0].tolist())
-if ss.get("grid_key") != (gen.name, model_key, seed):  # PNG-encode the grid once per seed, not per slider move
-    ss["grid_png"] = [png(image, 64) for image in explore.render(gen, grid_z)]
-    ss["grid_key"] = (gen.name, model_key, seed)
+    set_current(grid_z[ss["grid_first"]].tolist())
 cells = right.columns(GRID)
 for i, cell in enumerate(cells):
     cell.image(ss["grid_png"][i], width="stretch")
@@ -97,17 +105,30 @@ for i, cell in enumerate(cells):
 
 # --- the current latent -----------------------------------------------------------------
 controls, view = st.columns([2, 1])
-t0 = time.perf_counter()
 with st.spinner("Principal directions: computed once per model, then read from disk..."):
     dirs = explore.ganspace(gen, k=DIRECTIONS)
+effects = None  # what each slider changes, in words (samples rendered at both ends; per model)
+if gen.resolution <= DESCRIBE_AUTO_PX or ss.get("describe_for") == model_key:
+    with st.spinner("Describing what each direction changes: once per model, then read from disk..."):
+        effects = describe.describe_directions(gen, dirs, data=data_set,
+                                               n=64 if gen.resolution <= DESCRIBE_AUTO_PX else 8)
+judged = (f"{data_set}'s classifier for the classes, ink" if data_set and has_classifier(data_set) else "ink")
+t0 = time.perf_counter()
 with controls:
     st.subheader("Principal directions (GANSpace)")
     st.caption(("PCA of the generator's first 4x4 feature maps" if hasattr(gen.module, "format_layer")
                 or hasattr(gen.module, "early_features") else "PCA of the generated images")
                + " over 2,048 random latents, each component mapped back to z by least squares "
                "(Härkönen et al. 2020), computed once per model and kept on disk. Sliders are in "
-               "standard deviations of the component.")
-    amounts = [st.slider(f"PC{k + 1} ({100 * float(dirs.explained[k]):.1f}% of variance)", -3.0, 3.0,
+               "standard deviations of the component."
+               + ("" if effects is None else
+                  f" The words after each slider compare samples at -2 and +2 of it ({judged}, size, slant "
+                  "and brightness of the pictures); moving left does the opposite."))
+    if effects is None:  # a large model: its 96 renders take a while on a CPU, so only when asked
+        st.button(f"Describe what each slider changes (renders {2 * 8 * DIRECTIONS} pictures)", key="describe",
+                  on_click=ss.__setitem__, args=("describe_for", model_key))
+    amounts = [st.slider(f"PC{k + 1} ({100 * float(dirs.explained[k]):.1f}% of variance)"
+                         + ("" if effects is None else f": to the right, {effects[k].text}"), -3.0, 3.0,
                          step=0.1, key=f"dir{k}") for k in range(DIRECTIONS)]
     trunc = st.select_slider("Truncation: clip every |z_i| at", TRUNCATION, key="truncation",
                              help="PGANs normalise z, so scaling it changes nothing; clipping the rare "

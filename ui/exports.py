@@ -19,7 +19,7 @@ import torch
 
 from ganlab import probe
 from ganlab.runs import save_run
-from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid
+from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid, resize_grid
 from ui.render import rasterise, to_chw
 from ganlab.train import Trainer
 from ui.history import gif_frames, spread_indices
@@ -108,10 +108,14 @@ def checkpoint_now(runner: Runner[Trainer], points: np.ndarray | None = None) ->
 
 
 # --- an image run: the progress grid ---------------------------------------------------------
-def grid_png_now(runner: Runner[Any], capture: Callable[[Any], torch.Tensor]) -> bytes:
-    """PNG of `capture(model)` (a uint8 (C, H, W) grid) as the run is now."""
+def grid_png_now(runner: Runner[Any], capture: Callable[[Any], torch.Tensor], side: int | None = None) -> bytes:
+    """PNG of `capture(model)` (a uint8 (C, H, W) grid) as the run is now; with `side`, its longer
+    side enlarged (nearest neighbour, crisp) or shrunk to exactly that many pixels
+    (`ganlab.imageio.resize_grid`; ConfigError outside 16..4096)."""
     with runner.hold() as model:
-        return grid_to_png_bytes(capture(model))
+        grid = capture(model)
+    # Resized and encoded off the run's lock: a 2048 px PNG takes a moment, training need not wait.
+    return grid_to_png_bytes(grid if side is None else resize_grid(grid, side))
 
 
 def grids_gif(runner: Runner[Any], most: int = 60, fps: float = 8.0) -> bytes:

@@ -1,6 +1,7 @@
 """The latent explorer's model chooser: bundled, the user's runs, published, uploaded or a
 local file, each loaded once per session (Streamlit's resource cache) through
-`ganlab.pretrained.load_generator`."""
+`ganlab.pretrained.load_generator`. A choice that cannot be loaded (offline, a bad file) or
+is not complete yet leaves the last model that loaded on the page, with the message."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,8 +54,42 @@ def nearest_index(data: DataSource) -> explore.NearestIndex:
     return explore.NearestIndex(explore.training_images(*data))
 
 
-def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
-    """Sidebar -> (generator, a key naming it, what it was trained on or None)."""
+LAST = "explorer.last_model"  # session key: the last model that loaded, shown while another cannot be
+Chosen = tuple[PretrainedGenerator, str, DataSource | None]
+
+
+class _NotYet(Exception):
+    """Nothing to load yet (no file, no run, Load not pressed): the message says what to do."""
+
+
+def choose_model() -> Chosen:
+    """Sidebar -> (generator, a key naming it, what it was trained on or None).
+
+    A choice that cannot be loaded (offline, a bad file: its GanlabError is shown) or is not
+    complete yet (what to do is shown) keeps the last model that loaded on the page instead
+    of a blank one; with none loaded yet, the error propagates or the page stops after the hint.
+    """
+    last: Chosen | None = ss.get(LAST)
+    still = "" if last is None else f" The explorer still shows **{last[0].name}** meanwhile."
+    try:
+        chosen = _chosen_model()
+    except _NotYet as wait:
+        st.info(f"{wait}{still}")
+        if last is None:
+            st.stop()
+        return last
+    except GanlabError as exc:
+        if last is None:
+            raise
+        st.error(f"{exc}{still}")
+        return last
+    ss[LAST] = chosen
+    return chosen
+
+
+def _chosen_model() -> Chosen:
+    """The sidebar's choice, loaded; _NotYet when nothing is chosen yet, GanlabError when it
+    cannot be loaded."""
     runs = run_choices()
     preselect_run(list(runs), "source", "run")
     source = st.sidebar.radio("Model", SOURCES, key="source", horizontal=True)
@@ -70,9 +105,8 @@ def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
         return bundled_generator(name), f"bundled:{name}", None if data is None else (data, 32, 1, "")
     if source == "Runs":
         if not runs:
-            st.info(f"No image runs in **{runs_root().resolve()}** yet: train one in the MNIST studio "
-                    "(Stop and save, or Open in explorer) or with `python -m ganlab train --out runs/NAME`.")
-            st.stop()
+            raise _NotYet(f"No image runs in **{runs_root().resolve()}** yet: train one in the MNIST studio "
+                          "(Stop and save, or Open in explorer) or with `python -m ganlab train --out runs/NAME`.")
         name = st.sidebar.selectbox("Run", list(runs), key="run", format_func=lambda n: describe_run(runs[n]))
         path = runs[name].path
         mtime = _mtime(path / "model.safetensors")
@@ -84,19 +118,28 @@ def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
             "Published checkpoint", list(published), key="published",
             format_func=lambda n: f"{n} ({published[n]['resolution']} px, {published[n]['dataset']})")
         if st.sidebar.button("Load (downloads once)", key="load_published"):
-            ss["published_loaded"] = name
+            ss["published_loaded"], ss["published_error"] = name, None
         if ss.get("published_loaded") != name:
-            st.info("Press **Load** to download this checkpoint (once, into the cache) and explore it.")
-            st.stop()
-        return published_generator(name), f"published:{name}", None
+            failed = ss.get("published_error")
+            if failed and failed[0] == name:  # said again, without a new download attempt per rerun
+                raise GanlabError(failed[1])
+            raise _NotYet(f"Press **Load** to download this checkpoint (about "
+                          f"{round(published[name].get('approx_mb', 0), -1)} MB, once, into the cache) "
+                          "and explore it.")
+        try:
+            return published_generator(name), f"published:{name}", None
+        except GanlabError as exc:
+            # Forget the attempt: the next rerun (any slider) must not try the download again.
+            ss["published_loaded"], ss["published_error"] = None, (name, str(exc))
+            raise
     if source == "Local file":
         path = st.sidebar.text_input("Checkpoint file on this server (.pth, .ot, .safetensors)", key="local_path",
                                      disabled=not allowed_roots())
         if not path.strip():
-            st.info("Type the path of a checkpoint file on this server, e.g. a downloaded prog-gan.ot "
-                    "(Karras et al. CelebA-HQ 1024 px) or ptrblck's .pth. It is read without running any code."
-                    + ("" if allowed_roots() else f" Reading server files is switched off: {HOW_TO_ALLOW}."))
-            st.stop()
+            raise _NotYet("Type the path of a checkpoint file on this server, e.g. a downloaded prog-gan.ot "
+                          "(Karras et al. CelebA-HQ 1024 px) or ptrblck's .pth. It is read without running any "
+                          "code." + ("" if allowed_roots() else f" Reading server files is switched off: "
+                                                                f"{HOW_TO_ALLOW}."))
         # The same rule as the studio's folders: only what the person running the server allows.
         target = check_server_path(path.strip())
         mtime = _mtime(target)
@@ -105,9 +148,8 @@ def choose_model() -> tuple[PretrainedGenerator, str, DataSource | None]:
         "A .pth (pytorch_GAN_zoo, Karras), a .ot (ocaml-torch prog-gan.ot), or a ganlab .safetensors with its .json",
         type=["pth", "ot", "safetensors", "json"], accept_multiple_files=True, key="upload")
     if not files:
-        st.info("Upload a checkpoint in the sidebar. It is read without running any pickled code and "
-                f"is not kept on disk (limit {explore.MAX_UPLOAD_BYTES >> 20} MB).")
-        st.stop()
+        raise _NotYet("Upload a checkpoint in the sidebar. It is read without running any pickled code and "
+                      f"is not kept on disk (limit {explore.MAX_UPLOAD_BYTES >> 20} MB).")
     key = tuple(f.file_id for f in files)
     if ss.get("upload_key") != key:
         ss.pop("upload_gen", None)

@@ -313,6 +313,7 @@ class KarrasPublished:
     dataset: str
     source: str
     licence: str
+    approx_mb: int = 92  # the 1024 px generator alone: about 23 M float32 parameters
 
     @property
     def filename(self) -> str:
@@ -321,7 +322,8 @@ class KarrasPublished:
     def info(self) -> dict[str, Any]:
         """JSON-able description for the CLI / UI (sha256_prefix None: none is published)."""
         return {"url": self.url, "filename": self.filename, "sha256_prefix": None, "resolution": self.resolution,
-                "dataset": self.dataset, "source": self.source, "licence": self.licence}
+                "dataset": self.dataset, "source": self.source, "licence": self.licence,
+                "approx_mb": self.approx_mb}
 
 
 KARRAS_PUBLISHED = {
@@ -396,18 +398,24 @@ def download_karras(name: str, progress: Any = None) -> tuple[Path, dict[str, An
     Downloads it when absent (ganlab.download.fetch: progress, atomic), checks it is a
     checkpoint at all (a web page is deleted), then records its size and SHA-256; a cached
     file is verified against its record (recorded now if the file was put there by hand).
-    Raises DataError when every download fails, CheckpointError for a bad or changed file.
+    Raises OfflineError when the server cannot be reached (`zoo.offline_error`: size, where to
+    put a copy), DataError when every download fails, CheckpointError for a bad or changed file.
     """
     entry = KARRAS_PUBLISHED[name]
     from ganlab.download import cache_dir, fetch  # lazy: only needed when online
+    from ganlab.errors import OfflineError
     from ganlab.pretrained.archive import sniff
+    from ganlab.pretrained.zoo import offline_error
 
     dest = cache_dir() / "pretrained" / entry.filename
     if dest.is_file():
         record = verify_recorded(dest)
         return dest, record if record is not None else record_download(dest, entry.url)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    path = Path(fetch([entry.url], dest, progress=progress))
+    try:
+        path = Path(fetch([entry.url], dest, progress=progress))
+    except OfflineError as exc:
+        raise offline_error(name, entry.url, entry.approx_mb, dest, exc) from None
     try:
         sniff(path)
     except CheckpointError:

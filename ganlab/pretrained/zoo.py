@@ -18,13 +18,19 @@ from typing import Any, Callable
 
 import torch
 
-from ganlab.errors import CheckpointError, ConfigError
+from ganlab.errors import CheckpointError, ConfigError, OfflineError
 from ganlab.models.pgan import Discriminator, Generator, PGANConfig
 from ganlab.pretrained.unpickle import load_zoo_file
 from ganlab.registry import Registry
 
 # Loss -> the generator's last activation, as in the zoo's loss criteria.
 LOSS_OUTPUT = {"WGANGP": "linear", "Logistic": "linear", "DCGAN": "tanh", "MSE": "tanh"}
+
+
+# The size a person fetching a published file by hand should expect, in MB (10**6 bytes).
+# No size is published: estimated from the architecture, each zoo file holding netG, avgG and
+# netD of about 23 M float32 parameters each (depth 512 to 64 px, halving after).
+APPROX_ZOO_MB = 277
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class PublishedCheckpoint:
     url: str
     resolution: int
     dataset: str
+    approx_mb: int = APPROX_ZOO_MB
 
     @property
     def filename(self) -> str:
@@ -55,7 +62,7 @@ class PublishedCheckpoint:
     def info(self) -> dict[str, Any]:
         """JSON-able description for the CLI / UI."""
         return {"url": self.url, "filename": self.filename, "sha256_prefix": self.sha256_prefix,
-                "resolution": self.resolution, "dataset": self.dataset}
+                "resolution": self.resolution, "dataset": self.dataset, "approx_mb": self.approx_mb}
 
 
 _BASE = "https://dl.fbaipublicfiles.com/gan_zoo/PGAN/"
@@ -248,7 +255,8 @@ def download_published(name: str, progress: Callable[[int, int | None], None] | 
     """Path of a published checkpoint in `cache_dir()/pretrained/`, downloaded if absent.
 
     A fresh download whose SHA-256 does not start with the prefix in its file name
-    is deleted and raises CheckpointError.
+    is deleted and raises CheckpointError; OfflineError (`offline_error`) when the
+    server cannot be reached, DataError when the download fails otherwise.
     """
     entry = PUBLISHED.get(name)
     from ganlab.download import cache_dir, fetch  # lazy: only needed when online
@@ -257,7 +265,10 @@ def download_published(name: str, progress: Callable[[int, int | None], None] | 
     if dest.is_file():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    path = Path(fetch([entry.url], dest, progress=progress))
+    try:
+        path = Path(fetch([entry.url], dest, progress=progress))
+    except OfflineError as exc:
+        raise offline_error(name, entry.url, entry.approx_mb, dest, exc) from None
     digest = sha256_of(path)
     if not digest.startswith(entry.sha256_prefix):
         path.unlink(missing_ok=True)
@@ -267,6 +278,18 @@ def download_published(name: str, progress: Callable[[int, int | None], None] | 
             f"yourself and place it at {dest}"
         )
     return path
+
+
+def offline_error(name: str, url: str, approx_mb: int, dest: Path, cause: OfflineError) -> OfflineError:
+    """The message for a published file that could not be fetched because the network is out
+    of reach: that the machine seems offline, the file's size, and where a copy downloaded
+    elsewhere must go (`dest`, in the cache folder) to be loaded without the network."""
+    reason = "; ".join(cause.reasons) or "no server could be reached"
+    return OfflineError(
+        f"You seem to be offline: {name} could not be downloaded ({reason}). The file is "
+        f"{dest.name}, about {round(approx_mb, -1)} MB. Download it on a machine with internet from {url} "
+        f"and put it at {dest} (or set GANLAB_DATA to a folder holding pretrained/{dest.name}); "
+        "it is then loaded from there with no network.")
 
 
 def sha256_of(path: Path) -> str:

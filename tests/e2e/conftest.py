@@ -37,10 +37,11 @@ def free_port() -> int:
 
 
 class Server:
-    """A running `streamlit run app.py`: its base URL and process (for /proc thread counts)."""
+    """A running `streamlit run app.py`: its base URL, process (for /proc thread counts) and the
+    folder its pages save runs in (GANLAB_RUNS, a temporary folder: never the repository's runs/)."""
 
-    def __init__(self, url: str, proc: subprocess.Popen) -> None:
-        self.url, self.proc = url, proc
+    def __init__(self, url: str, proc: subprocess.Popen, runs: Path) -> None:
+        self.url, self.proc, self.runs = url, proc, runs
 
     def runner_threads(self) -> int:
         """Training threads of the server (ui.runner names its OS threads)."""
@@ -67,8 +68,9 @@ def server() -> Iterator[Server]:
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a pipe nobody reads would block a chatty server
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    runs = tempfile.TemporaryDirectory(prefix="ganlab-e2e-runs-")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "GANLAB_RUNS": runs.name})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -85,7 +87,7 @@ def server() -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise RuntimeError("streamlit did not answer /_stcore/health within 60 s")
             time.sleep(0.3)
-        yield Server(url, proc)
+        yield Server(url, proc, Path(runs.name))
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -95,6 +97,7 @@ def server() -> Iterator[Server]:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
         log.close()
+        runs.cleanup()
 
 
 @pytest.fixture(scope="session")
