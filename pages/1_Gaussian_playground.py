@@ -48,9 +48,10 @@ PAGE_PRESETS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def preset_named(engine_name: str) -> str | None:
-    """The plain name of the page preset that is this engine preset with its own data."""
-    return next((k for k, (p, d) in PAGE_PRESETS.items() if p == engine_name and d is None), None)
+def preset_named(engine_name: str, data: str | None = None) -> str | None:
+    """The plain name of the page preset that is this engine preset with its own data,
+    or with `data` (a link to ?preset=shapes&data=points_file is "Draw your own")."""
+    return next((k for k, (p, d) in PAGE_PRESETS.items() if p == engine_name and d in (None, data)), None)
 
 
 # --- settings: the URL on a session's first visit, then the widgets ------------------
@@ -65,7 +66,7 @@ if "pg.cfg" not in ss:
             problems.append(str(exc))
     ss["pg.cfg"], ss["pg.base"], ss["pg.url_problems"] = first, first, problems
     ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
-    ss["pg.preset"] = preset_named(url_preset or "") or next(iter(PAGE_PRESETS))
+    ss["pg.preset"] = preset_named(url_preset or "", first.data) or next(iter(PAGE_PRESETS))
     controls.load(first, GROUPS)
 else:
     persist.restore(KEYS)
@@ -110,6 +111,7 @@ for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
     st.warning(problem)
 
 # --- your own points ---------------------------------------------------------------
+hint = st.empty()  # above the canvas: what to do while there are too few points
 if cfg.data == "points_file":
     points_panel("pg.", cfg.seed)
 points = ss.get("pg.points") if cfg.data == "points_file" else None
@@ -125,7 +127,7 @@ if cfg.data == "points_file" and not has_enough_points(points):
     # error) until there are points; a run of another data set waits, paused.
     if isinstance(waiting := ss.get("pg.runner"), Runner):
         waiting.pause()
-    st.info(points_hint(points), icon=":material/draw:")
+    hint.info(points_hint(points), icon=":material/draw:")
     st.stop()
 
 
@@ -135,6 +137,7 @@ def build() -> Trainer:
     ss["pg.built_rev"] = ss["pg.points_rev"]
     ss["pg.real"] = probe.real_points(trainer, 1000)
     ss["pg.data_box"] = probe.view_box(trainer)
+    ss.pop("pg.range", None)  # a new run's view starts on the data's box
     return trainer
 
 
@@ -222,8 +225,11 @@ def controls_bar() -> None:
                      help="where G's loss pushes each fake point")
     opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
                      help="show the averaged G (used by the metrics) instead of G itself")
-    holder.select_slider("History: training step", scrub_options(runner.frames()), value=LIVE,
-                         format_func=scrub_label, key="pg.scrub", on_change=scrubbed,
+    options = scrub_options(runner.frames())
+    if ss.get("pg.scrub") not in options:  # a new run, or a step no longer recorded: live
+        ss["pg.scrub"] = LIVE
+    holder.select_slider("History: training step", options, format_func=scrub_label, key="pg.scrub",
+                         on_change=scrubbed,
                          help="drag back to a recorded step (the run pauses there); Play or a step returns to live")
     if ss.pop("pg.redraw", False):
         st.rerun(scope="app")
@@ -292,9 +298,10 @@ def live_view() -> None:
     surface = frame.surface if show_surface else None
     revision = f"{cfg.data}-{ss['pg.built_rev']}"
     srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
-    kept = ss.get("pg.scale")  # (revision, range): a score scale that does not jump every frame
-    srange = steady_scale(kept[1] if kept and kept[0] == revision else None, srange)
-    ss["pg.scale"] = (revision, srange)
+    if kind == "score":  # (a probability's scale is fixed at [0, 1])
+        kept = ss.get("pg.scale")  # (revision, range): a score scale that does not jump every frame
+        srange = steady_scale(kept[1] if kept and kept[0] == revision else None, srange)
+        ss["pg.scale"] = (revision, srange)
     label, words = views.surface_words(kind)
     box = view_range.box()
     if view == "2-D":

@@ -104,16 +104,17 @@ def view_range_for(current: ViewRange | None, data_box: np.ndarray) -> ViewRange
 
 
 def steady_scale(current: tuple[float, float] | None, wanted: tuple[float, float]) -> tuple[float, float]:
-    """A colour / height scale that does not jump every frame: `wanted` when it
-    reaches past `current` or is under SHRINK_BELOW of it, else `current`.
-    (D's score range moves a little at every step.)"""
-    if current is None:
-        return wanted
-    lo, hi = current
+    """A colour / height scale that does not jump every frame (D's score range moves
+    a little at every step): `current` while it holds `wanted` and is not more than
+    1 / SHRINK_BELOW times as wide, else `wanted` widened by HEADROOM about its
+    centre (a scale that grows steadily then changes now and then, not every frame)."""
     wlo, whi = wanted
-    if wlo < lo or whi > hi or (whi - wlo) < SHRINK_BELOW * (hi - lo):
-        return wanted
-    return current
+    if current is not None:
+        lo, hi = current
+        if lo <= wlo and whi <= hi and (whi - wlo) >= SHRINK_BELOW * (hi - lo):
+            return current
+    centre, half = (wlo + whi) / 2, (whi - wlo) / 2 * (1 + HEADROOM)
+    return centre - half, centre + half
 
 
 def grown_box(data_box: np.ndarray, point_sets: Sequence[np.ndarray | None]) -> np.ndarray:
