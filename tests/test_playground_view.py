@@ -26,7 +26,7 @@ from ui import exports, views
 from ui.history import LIVE, frame_at, scrub_label, scrub_options
 from ui.render import FAKE_RGB, REAL_RGB, SLIDE_SIZE, slide, slide_layout
 from ui.runner import Runner
-from ui.viewrange import HEADROOM, LIMIT, MARGIN, ViewRange, grown_box, steady_scale, view_range_for
+from ui.viewrange import HEADROOM, LIMIT, MARGIN, SHRINK_AFTER, ViewRange, grown_box, steady_scale, view_range_for
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Gaussian_playground.py")
 DATA_BOX = np.array([[-1.0, 1.0], [-2.0, 2.0]])  # spans 2 and 4
@@ -72,10 +72,15 @@ def test_the_view_grows_at_most_to_the_limit_and_counts_what_is_beyond() -> None
     np.testing.assert_array_equal(vr.follow(far * 10), box)  # still the limit, no jump
 
 
-def test_the_view_returns_to_the_data_box_when_the_points_come_back() -> None:
+def test_the_view_returns_to_the_data_box_once_the_points_stay_back() -> None:
     vr = ViewRange(DATA_BOX)
-    vr.follow(np.array([[3.0, 0.0]]))
-    np.testing.assert_allclose(vr.follow(np.zeros((10, 2))), DATA_BOX)
+    grown = vr.follow(np.array([[3.0, 0.0]])).copy()
+    for _ in range(SHRINK_AFTER - 1):  # back for a moment: the axes wait
+        np.testing.assert_array_equal(vr.follow(np.zeros((10, 2))), grown)
+    vr.follow(np.array([[2.9, 0.0]]))  # out again: the count starts over
+    for _ in range(SHRINK_AFTER - 1):
+        np.testing.assert_array_equal(vr.follow(np.zeros((10, 2))), grown)
+    np.testing.assert_allclose(vr.follow(np.zeros((10, 2))), DATA_BOX)  # back for long enough: one move
 
 
 def test_nan_points_leave_the_view_alone_and_a_new_data_box_starts_over() -> None:

@@ -6,7 +6,8 @@ points at every frame would jump at every frame (and throw away the user's zoom,
 which Plotly keeps only while the range sent stays the same). `ViewRange` grows
 each side of the view past the data's box only when the points come close to
 that side, with room to spare (HEADROOM), and shrinks it back only when the points
-have moved well inside (below half of what is shown): small drifts change nothing.
+have stayed well inside (below half of what is shown) for SHRINK_AFTER frames:
+small drifts change nothing, and a run settling down moves the axes once.
 No side goes further than the box LIMIT times the data's box (about its centre):
 a diverging run does not shrink the data to a dot.
 
@@ -22,7 +23,8 @@ import numpy as np
 LIMIT = 3.0     # the view spans at most LIMIT times the data's box along each axis
 MARGIN = 0.05   # (of the data's span) the room points keep from the view's edge
 HEADROOM = 0.25  # (of the data's span) added past what a growth needs: no re-growth at every drift
-SHRINK_BELOW = 0.5  # a side shrinks when what it needs is under this fraction of what it shows
+SHRINK_BELOW = 0.5  # a side shrinks when what it needs is under this fraction of what it shows...
+SHRINK_AFTER = 8    # ...in this many successive frames (a run settling down: one move, not one a frame)
 
 
 @dataclass(eq=False)
@@ -41,6 +43,7 @@ class ViewRange:
     def __post_init__(self) -> None:
         self.data_box = np.asarray(self.data_box, dtype=np.float64).copy()
         self.over = np.zeros_like(self.data_box) if self.over is None else np.asarray(self.over, np.float64)
+        self._shrink_votes = np.zeros(self.data_box.shape, dtype=np.int64)  # frames each side wanted less
 
     @property
     def span(self) -> np.ndarray:
@@ -73,15 +76,20 @@ class ViewRange:
         reach = np.stack([self.data_box[:, 0] - allp.min(0), allp.max(0) - self.data_box[:, 1]], axis=1)
         need = reach + MARGIN * span
         grow = need > self.over
-        shrink = ~grow & (need + HEADROOM * span < SHRINK_BELOW * self.over)
+        wants_less = ~grow & (need + HEADROOM * span < SHRINK_BELOW * self.over)
+        self._shrink_votes = np.where(wants_less, self._shrink_votes + 1, 0)
+        shrink = self._shrink_votes >= SHRINK_AFTER
         target = np.clip(need + HEADROOM * span, 0.0, self.cap)
         self.over = np.where(grow | shrink, target, self.over)
+        self._shrink_votes[grow | shrink] = 0
         return self.box()
 
 
     def copy(self) -> "ViewRange":
         """An independent copy (e.g. for an export made in another thread)."""
-        return ViewRange(self.data_box.copy(), self.over.copy(), self.limit)
+        twin = ViewRange(self.data_box.copy(), self.over.copy(), self.limit)
+        twin._shrink_votes = self._shrink_votes.copy()
+        return twin
 
     def outside(self, points: np.ndarray | None) -> int:
         """How many of `points` (N, >=D) lie beyond the view now (NaN ones included):
