@@ -13,7 +13,8 @@ from ganlab.data.toy import ONE_D_SETS
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
-from ui import controls, persist, projector, state, views
+from ui import controls, persist, projector, run_controls, state, views
+from ui.autosave import trainer_autosave
 from ui.lessons import lesson_strip
 from ui.live import apply_settings
 from ui.live_plot import live_plot
@@ -71,6 +72,7 @@ with st.sidebar:
         with st.expander(group, expanded=True):
             for control in group_controls:
                 controls.draw(control)
+    stop_at = run_controls.stop_control(PREFIX, ss[PREFIX + "base"].steps)
 
 persist.keep(KEYS)
 cfg = controls.read(GROUPS, ss[PREFIX + "base"])
@@ -86,17 +88,19 @@ def build() -> Trainer:
 
 
 try:
-    runner: Runner[Trainer] = session_runner(PREFIX + "runner", build, capture=probe.frame_1d,
-                                             capture_every=50, max_frames=120)
+    runner: Runner[Trainer] = session_runner(PREFIX + "runner", build,
+                                             autosave=trainer_autosave("gan1d", cfg),
+                                             capture=probe.frame_1d, capture_every=50, max_frames=120)
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
+runner.set_stop_at(stop_at)
 
 applied = apply_settings(runner, cfg, build, reset=True, restart=ss.pop(PREFIX + "restart", False))
 if applied.error:
     st.error(applied.error)
 # The preset stays in the URL: a shared link opens the same radio choice (and the lesson).
-query = {**state.config_to_query(cfg), "preset": ss[PREFIX + "preset"]}
+query = {**state.config_to_query(cfg), "preset": ss[PREFIX + "preset"], **run_controls.run_params(PREFIX)}
 if query != st.query_params.to_dict():
     st.query_params.from_dict(query)
 
@@ -110,6 +114,7 @@ def reset_run() -> None:
     ss[PREFIX + "restart"] = True
 
 
+run_controls.resume_notice(runner, reset_run, PREFIX + "start_over")
 ss[PREFIX + "shown_playing"] = runner.playing
 
 
@@ -154,6 +159,7 @@ def live_view() -> None:
                f"D(x) from {frame.d.min():.2f} to {frame.d.max():.2f}")
     if runner.error:
         st.error(runner.error)
+    run_controls.stop_notice(runner)
     with st.expander("Losses"):
         live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None), key=PREFIX + "charts",
                   height=300)

@@ -14,7 +14,9 @@ from ganlab import probe
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
-from ui import controls, exports, persist, projector, state, views
+from ganlab.data.toy import points_dataset
+from ui import controls, exports, persist, projector, run_controls, state, views
+from ui.autosave import trainer_autosave
 from ui.history import LIVE, frame_at, scrub_label, scrub_options
 from ui.live import apply_settings
 from ui.lessons import lesson_strip
@@ -99,7 +101,9 @@ with st.sidebar:
         with st.expander(group, expanded=group in ("Data", "Loss and regularisation")):
             for control in group_controls:
                 controls.draw(control)
-    st.caption("The URL holds every setting and the seed: copy it to share this experiment.")
+    stop_at = run_controls.stop_control("pg.", ss["pg.base"].steps)
+    st.caption("The URL holds every setting and the seed: copy it to share this experiment. Its "
+               "`me=` part is this browser's own (a reload resumes your run): leave it out of a shared link.")
 
 persist.keep(KEYS)
 cfg = controls.read(GROUPS, ss["pg.base"])  # settings without a widget: the last preset / URL
@@ -116,9 +120,10 @@ if cfg.data == "points_file":
     points_panel("pg.", cfg.seed)
 points = ss.get("pg.points") if cfg.data == "points_file" else None
 
-query = state.config_to_query(cfg)
-if points is not None and (encoded := state.encode_points(points)):
-    query[state.POINTS_PARAM] = encoded
+url_points = state.encode_points(points) if points is not None else None
+query = {**state.config_to_query(cfg), **run_controls.run_params("pg.")}
+if url_points is not None:
+    query[state.POINTS_PARAM] = url_points
 if query != st.query_params.to_dict():
     st.query_params.from_dict(query)
 
@@ -131,9 +136,9 @@ if cfg.data == "points_file" and not has_enough_points(points):
     st.stop()
 
 
-# --- the run: built once, then rebuilt or updated live as the settings change --------
-def build() -> Trainer:
-    trainer = toy_trainer(cfg, points)
+# --- the run: built once (or resumed from this browser's autosave), then rebuilt or updated
+# live as the settings change --------
+def prepare(trainer: Trainer) -> Trainer:
     ss["pg.built_rev"] = ss["pg.points_rev"]
     ss["pg.real"] = probe.real_points(trainer, 1000)
     ss["pg.data_box"] = probe.view_box(trainer)
@@ -141,12 +146,22 @@ def build() -> Trainer:
     return trainer
 
 
+def build() -> Trainer:
+    return prepare(toy_trainer(cfg, points))
+
+
+# Points resume only when they travel in the URL (a reload has them back).
+resumable = cfg.data != "points_file" or url_points is not None
 try:
-    runner: Runner[Trainer] = session_runner("pg.runner", build, capture=probe.frame, capture_every=25,
-                                             max_frames=240)
+    slot = trainer_autosave("playground", cfg, data_key=url_points or "",
+                            dataset=(lambda: points_dataset(points)) if points is not None else None) \
+        if resumable else None
+    runner: Runner[Trainer] = session_runner("pg.runner", build, autosave=slot, on_restore=prepare,
+                                             capture=probe.frame, capture_every=25, max_frames=240)
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
+runner.set_stop_at(stop_at)
 
 restart = ss.pop("pg.restart", False) or ss["pg.built_rev"] != ss["pg.points_rev"]
 applied = apply_settings(runner, cfg, build, reset=True, restart=restart, ignore=("data_path",))
@@ -192,6 +207,7 @@ def reset_run() -> None:
     ss["pg.restart"] = True
 
 
+run_controls.resume_notice(runner, reset_run, "pg.start_over")
 ss["pg.shown_playing"] = runner.playing
 
 
@@ -331,6 +347,7 @@ def live_view() -> None:
                       "data's box at most)" if outside else ""))
     if runner.error:
         st.error(runner.error)
+    run_controls.stop_notice(runner)
     live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=320)
     if runner.playing != ss["pg.shown_playing"]:
         st.rerun(scope="app")  # playing changed (Pause, or the run diverged): refresh the page

@@ -18,7 +18,7 @@ from ganlab import probe
 from ganlab.errors import GanlabError
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.train.side_by_side import SideBySide, side_by_side
-from ui import controls, exports, persist, state, views
+from ui import controls, exports, persist, run_controls, state, views
 from ui.history import nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
@@ -97,6 +97,7 @@ with st.sidebar:
         with st.expander(group, expanded=group == "Data"):
             for control in group_controls:
                 controls.draw(control)
+    stop_at = run_controls.stop_control("lab.", ss[controls.all_controls(GROUPS)["steps"].key])
 
 persist.keep(CONTROL_KEYS + LAB_KEYS)
 base = controls.read(GROUPS)
@@ -116,7 +117,8 @@ except GanlabError as exc:
     st.error(str(exc))
     st.stop()
 
-query = {**state.config_to_query(base), VARY_PARAM: ss["lab.vary"], VALUES_PARAM: ss["lab.values"]}
+query = {**state.config_to_query(base), VARY_PARAM: ss["lab.vary"], VALUES_PARAM: ss["lab.values"],
+         **run_controls.run_params("lab.")}
 if query != st.query_params.to_dict():
     st.query_params.from_dict(query)
 
@@ -146,6 +148,7 @@ try:
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
+runner.set_stop_at(stop_at)
 
 with runner.hold() as model:
     batched, k = model.batched, model.k
@@ -216,6 +219,7 @@ def live_view() -> None:
                + " · ".join(f"{n}: D {x['d_loss']:.3f} G {x['g_loss']:.3f}" for n, x in zip(labels, last)))
     if runner.error:
         st.error(runner.error)
+    run_controls.stop_notice(runner)
     live_plot(views.comparison_charts(histories, labels, reference, None if past is None else step),
               key="lab.charts", height=560)
     st.markdown("**Covariance eigenvalues of the samples** (ascending) against the data's: a latent "

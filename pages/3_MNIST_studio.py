@@ -19,7 +19,8 @@ from ganlab.runs import load_run
 from ganlab.errors import GanlabError
 from ganlab.metrics.images import histogram_samples, predicted_classes
 from ganlab.train import Trainer, build_trainer
-from ui import controls, exports, persist
+from ui import controls, exports, persist, run_controls
+from ui.autosave import saved_config, trainer_autosave
 from ui.explorer import request_open
 from ui.history import nearest_frame
 from ui.live import apply_settings
@@ -57,8 +58,12 @@ def key(name: str) -> str:
     return f"studio.{name}"
 
 
-if not persist.restore(KEYS):
-    controls.load(studio_config("mnist", "mlp"), GROUPS)
+PAGE = "studio"  # its autosave slot
+if not persist.restore(KEYS):  # the session's first visit: this browser's last run's settings, if any
+    saved = saved_config(PAGE)
+    controls.load(saved or studio_config("mnist", "mlp"), GROUPS)
+    if saved is not None:
+        ss[key("base")] = saved
 
 with st.sidebar:
     for group, group_controls in GROUPS.items():
@@ -69,7 +74,12 @@ with st.sidebar:
                 image_folder_inputs("studio.")
             if ctrl.field == "device":
                 st.caption(device_summary())
+    run_length = (ss.get(key("base")) or studio_config("mnist", "mlp")).steps
+    stop_at = run_controls.stop_control("studio.", run_length)
 persist.keep(KEYS)
+# The URL holds the browser token (a reload resumes this browser's run) and the step count to stop at.
+if (query := run_controls.run_params("studio.")) != st.query_params.to_dict():
+    st.query_params.from_dict(query)
 
 st.title("MNIST studio")
 lesson_strip("pages/3_MNIST_studio.py")
@@ -91,19 +101,24 @@ def capture(trainer: Trainer) -> Any:
     return live_grid(trainer, GRID_SIZE)
 
 
-def new_trainer() -> Trainer:
-    trainer = build_trainer(cfg)  # a failed build leaves the run, and its revision, as they were
+def new_run(trainer: Trainer) -> Trainer:
     ss[key("rev")] = ss.get(key("rev"), 0) + 1
     return trainer
 
 
+def new_trainer() -> Trainer:
+    return new_run(build_trainer(cfg))  # a failed build leaves the run, and its revision, as they were
+
+
 try:
-    runner: Runner[Trainer] = session_runner(key("runner"), new_trainer, capture=capture,
-                                             capture_every=20, max_frames=120,
-                                             steps_per_chunk=5, chunk_seconds=0.0)
+    runner: Runner[Trainer] = session_runner(key("runner"), new_trainer,
+                                             autosave=trainer_autosave(PAGE, cfg), on_restore=new_run,
+                                             capture=capture, capture_every=20,
+                                             max_frames=120, steps_per_chunk=5, chunk_seconds=0.0)
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
+runner.set_stop_at(stop_at)
 
 
 def start() -> None:
@@ -115,6 +130,14 @@ def start() -> None:
         return
     ss.pop(key("error"), None)
     runner.play()
+
+
+def start_over() -> None:
+    """A fresh run with the settings shown, paused at step 0."""
+    try:
+        runner.reset(new_trainer())
+    except GanlabError as exc:
+        ss[key("error")] = str(exc)
 
 
 def stop() -> None:
@@ -144,6 +167,7 @@ if pending := applied.pending:
                f"{'them' if len(pending) > 1 else 'it'} (the run shown keeps its settings).")
 st.caption(f"Run: {DATA_LABELS[running.data]} · {MODEL_LABELS.get(running.model, running.model)} · "
            f"loss {running.loss} · batch {running.batch_size} · device {device} · seed {running.seed}")
+run_controls.resume_notice(runner, start_over, key("start_over"), play="Resume")
 ss[key("shown_playing")] = runner.playing
 
 
@@ -174,6 +198,8 @@ def live_view() -> None:
                  f"G loss {last['g_loss']:.3f}" + (" · training" if runner.playing else " · paused"))
     if runner.error:
         left.error(runner.error)
+    with left:
+        run_controls.stop_notice(runner, play="Resume")
     with right:
         if samples is not None:
             ss[key("hist")], ss[key("hist_key")] = predicted_classes(data_name, samples), hist_key

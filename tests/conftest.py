@@ -3,12 +3,19 @@
 Tests train tiny networks, where torch's thread pool costs more than it gives,
 and they share 2 cores with subprocesses (CLI runs, a Streamlit server): one
 intra-op thread keeps them fast and predictable. Subprocesses inherit it via
-OMP_NUM_THREADS.
+OMP_NUM_THREADS. Page autosaves go to a temporary folder (GANLAB_AUTOSAVE).
 """
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+# Pages autosave their runs (ui.autosave): never into the user's cache from a test.
+if "GANLAB_AUTOSAVE" not in os.environ:
+    os.environ["GANLAB_AUTOSAVE"] = tempfile.mkdtemp(prefix="ganlab-test-autosave-")
+    atexit.register(shutil.rmtree, os.environ["GANLAB_AUTOSAVE"], True)
 
 import torch  # noqa: E402
 

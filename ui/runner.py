@@ -24,6 +24,10 @@ Public API (for page authors)
         fake = trainer.fixed_samples()                 #   consistent read
     runner.frames()          # [(step, capture(model)), ...] oldest first, bounded (FrameBuffer)
     runner.error             # why training paused itself (divergence, a bug), or None
+    runner.set_stop_at(2000)                           # pause by itself exactly at step 2000 (None: go on)
+    runner.stopped_at        # the step where it paused itself at that limit, or None
+    runner.resumed           # Resumed(step, saved_at) when restored from an autosave, or None
+    runner.notice            # why this browser's autosave could not be resumed, or None
     runner.steps_done, runner.steps_per_second
     runner.close()           # stop for good
     redraw_period()          # this session's redraw period: 0.1 s, longer when many sessions train
@@ -37,13 +41,32 @@ Page recipe (pages/1_Gaussian_playground.py does all of it):
   frame counter in `meta`) and keep `run_every` as a slow fallback (1 s): a fixed
   0.1 s timer let a slow browser fall seconds behind.
 - When `runner.playing` differs from what the page last drew, `st.rerun()` from the
-  fragment (the run paused itself, e.g. it diverged).
+  fragment (the run paused itself, e.g. it diverged or reached its step count).
+- Draw `ui.run_controls.stop_control` in the sidebar and pass its value to
+  `runner.set_stop_at`; show `stop_notice` beside the error and `resume_notice`
+  under the title; give `session_runner` an `autosave` (`ui.autosave.trainer_autosave`)
+  for a run that a reload should resume, and put `run_controls.run_params` in the URL.
 
 Model contract: `step(model)` (default `model.step()`) advances it by one step and
 may raise `ganlab.errors.GanlabError` (e.g. `DivergenceError`): the runner pauses
 and keeps the message in `error` for the page to show. Any other exception also
 pauses, with the message prefixed "unexpected error" (and is logged). If the
 model has a `step_count` attribute, frames are labelled with it.
+
+Stopping at a step count (`set_stop_at(n)`, for demos; default None: keep going):
+the thread checks the model's step count (`step_count`, else `steps_done`) before
+each step, so it pauses exactly at step n whatever the chunk size, and records
+`stopped_at`. Play at or past the limit does not train (it records `stopped_at`
+again): the run goes on only once the limit is raised or removed, which also
+clears `stopped_at`. Single steps (`step_once`) are the user's own and may pass it.
+
+Autosave (`autosave=` an `ui.autosave.Autosave`): the thread saves the model every
+`autosave.period` seconds of training and when it stops (paused, stopped at its
+limit, session gone; not after an error, whose state is broken); `step_once`
+saves too; `reset` discards the saved state (a new run starts at step 0). The thread's
+last save may end just after `thread_alive` turns False (a play() meanwhile starts a
+new thread, which waits for the model).
+`session_runner(..., autosave=...)` restores a browser's saved run in a new session.
 
 Pacing: the thread runs `steps_per_chunk` steps, then waits until `chunk_seconds`
 after the chunk started; with the views redrawing about every `chunk_seconds`
@@ -81,11 +104,15 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
 import torch
 
 from ganlab.errors import GanlabError
+
+if TYPE_CHECKING:
+    from ui.autosave import Autosave
 
 M = TypeVar("M")
 P = TypeVar("P")
@@ -210,13 +237,21 @@ class FrameBuffer(Generic[P]):
         return len(self._items)
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """A run restored from its autosave: the step it was at and when it was saved (time.time())."""
+
+    step: int
+    saved_at: float
+
+
 class Runner(Generic[M]):
     """A model advanced by a background thread while playing (see the module docstring)."""
 
     def __init__(self, model: M, *, step: Callable[[M], Any] | None = None,
                  capture: Callable[[M], Any] | None = None, capture_every: int = 10,
                  max_frames: int = 240, steps_per_chunk: int = 10, chunk_seconds: float = 0.1,
-                 alive: Callable[[], bool] | None = None) -> None:
+                 alive: Callable[[], bool] | None = None, autosave: "Autosave[M] | None" = None) -> None:
         self._model = model
         self._step = step or _default_step
         self._capture = capture
@@ -235,6 +270,13 @@ class Runner(Generic[M]):
         self._closed = False
         self.error: str | None = None
         self.steps_done = 0
+        self._stop_at: int | None = None
+        self.stopped_at: int | None = None
+        self.resumed: Resumed | None = None
+        self.notice: str | None = None  # why an autosave could not be resumed (said once)
+        self.autosave = autosave
+        self._saved_step: int | None = None  # the model's step at the last autosave
+        self._last_save = time.monotonic()
         self._rate: deque[tuple[float, int]] = deque(maxlen=32)
         self.steps_per_chunk = 1
         self.chunk_seconds = 0.0
@@ -268,6 +310,15 @@ class Runner(Generic[M]):
         return t is not None and t.is_alive()
 
     @property
+    def stop_at(self) -> int | None:
+        """The step count at which the run pauses itself, or None (it keeps going)."""
+        return self._stop_at
+
+    def model_step(self) -> int:
+        """The model's step count (`step_count`), else the steps this runner made."""
+        return int(getattr(self._model, "step_count", self.steps_done))
+
+    @property
     def steps_per_second(self) -> float:
         """Training rate over the last few seconds of play; 0 when paused."""
         rate = list(self._rate)  # one atomic copy: the thread appends meanwhile
@@ -279,11 +330,20 @@ class Runner(Generic[M]):
 
     # --- control ------------------------------------------------------------
     def play(self) -> None:
-        """Start (or continue) training in the background; clears a previous error."""
+        """Start (or continue) training in the background; clears a previous error.
+
+        At or past the step limit (`set_stop_at`) it does not train: `stopped_at` is set
+        again, and the run goes on only once the limit is raised or removed.
+        """
         with self._mutex:
             if self._closed:
                 raise RuntimeError("this runner is closed")
             self.error = None
+            self.resumed = None
+            if self._at_limit():
+                self.stopped_at = self.model_step()
+                return
+            self.stopped_at = None
             self._playing = True
             self._suspended = False
             self._rate.clear()
@@ -316,7 +376,10 @@ class Runner(Generic[M]):
                 self.error = str(exc)
                 raise
             self.error = None
+            self.stopped_at = None
+            self.resumed = None
             self._after_step(model)
+            self._save(model)
             return out
 
     def step_clicked(self, d: bool = True, g: bool = True) -> None:
@@ -339,15 +402,35 @@ class Runner(Generic[M]):
             self.chunk_seconds = float(chunk_seconds)
         self._wake.set()
 
+    def set_stop_at(self, n: int | None) -> None:
+        """Pause by itself exactly when the model's step count reaches `n` (None or 0:
+        keep going, the default). A limit raised above the step, or removed, clears
+        `stopped_at`; one at or below it stops the playing run before its next step."""
+        n = int(n) if n else None
+        if n is not None and n < 0:
+            raise ValueError(f"stop_at must be >= 0, got {n}")
+        with self._mutex:
+            self._stop_at = n
+            if self.stopped_at is not None and not self._at_limit():
+                self.stopped_at = None
+        self._wake.set()
+
     def reset(self, model: M) -> None:
-        """Replace the model (e.g. a new Trainer); frames and error are cleared, play state kept."""
+        """Replace the model (e.g. a new Trainer); frames, error, the stop notice and the
+        resume notice are cleared, play state kept; the autosaved state is discarded."""
         with self.hold():
             self._model = model
             self._frames.clear()
             self.error = None
+            self.stopped_at = None
+            self.resumed = None
             self.steps_done = 0
             self._rate.clear()
             self._capture_now()
+            if self.autosave is not None:
+                self.autosave.discard()
+            self._saved_step = None
+            self._last_save = time.monotonic()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop for good and wait for the thread to exit."""
@@ -378,8 +461,19 @@ class Runner(Generic[M]):
             self._thread = None
             return False
 
+    def _at_limit(self) -> bool:
+        return self._stop_at is not None and self.model_step() >= self._stop_at
+
     def _loop(self) -> None:
         _name_os_thread(THREAD_PREFIX)
+        try:
+            self._train_loop()
+        finally:
+            if self.error is None:  # a broken (diverged) state is not worth resuming
+                with self._lock:
+                    self._save(self._model)
+
+    def _train_loop(self) -> None:
         last_check = time.monotonic()
         next_chunk = last_check
         while self._should_run():
@@ -400,6 +494,12 @@ class Runner(Generic[M]):
                 if not (self._playing and self._train_one()):
                     break
             self._rate.append((time.monotonic(), self.steps_done))
+            slot = self.autosave  # the page may swap it meanwhile
+            if slot is not None and time.monotonic() - self._last_save >= slot.period:
+                with self._turnstile:
+                    pass
+                with self._lock:
+                    self._save(self._model)
 
     def _train_one(self) -> bool:
         """One step under the lock and a process-wide step slot; False (and paused) when
@@ -411,6 +511,9 @@ class Runner(Generic[M]):
                 pass
             with self._lock:
                 model = self._model
+                if self._at_limit():
+                    self._stop_at_limit()
+                    return False
                 try:
                     self._step(model)
                 except GanlabError as exc:
@@ -421,7 +524,32 @@ class Runner(Generic[M]):
                     self._stop_with(f"unexpected error, training paused: {type(exc).__name__}: {exc}")
                     return False
                 self._after_step(model)
+                if self._at_limit():  # exit now, not after the pause before the next chunk
+                    self._stop_at_limit()
+                    return False
                 return True
+
+    def _stop_at_limit(self) -> None:
+        """Pause at the step limit (caller holds _lock)."""
+        with self._mutex:
+            self.stopped_at = self.model_step()
+            self._playing = False
+
+    def _save(self, model: M) -> None:
+        """Autosave the model unless it has not moved since the last save (caller holds _lock).
+        A failure (a full disk) is logged and training goes on."""
+        self._last_save = time.monotonic()
+        slot = self.autosave
+        if slot is None:
+            return
+        step = int(getattr(model, "step_count", self.steps_done))
+        if step == self._saved_step or step == 0:
+            return
+        try:
+            slot.save(model)
+            self._saved_step = step
+        except Exception:  # never let a save stop training
+            _log.exception("autosave failed")
 
     def _stop_with(self, message: str) -> None:
         self.error = message
@@ -463,18 +591,43 @@ def session_liveness() -> Callable[[], bool]:
     return alive
 
 
-def session_runner(key: str, build: Callable[[], M], **options: Any) -> Runner[M]:
-    """This browser session's Runner under `key`, created with `build()` on first use.
+def session_runner(key: str, build: Callable[[], M], *, autosave: "Autosave[M] | None" = None,
+                   on_restore: Callable[[M], Any] | None = None, **options: Any) -> Runner[M]:
+    """This browser session's Runner under `key`, created on first use.
 
-    `options` are Runner's keyword arguments; they apply when it is created. Each
-    call also restarts a thread that stopped while the session was disconnected.
+    The model is this browser's autosaved run when `autosave` holds one for the same
+    experiment (`Autosave.restore`; `runner.resumed` then says from which step and
+    when, and `on_restore(model)` runs as `build` would have), else `build()`. A
+    damaged autosave starts fresh: `runner.notice` says so. `options` are Runner's
+    keyword arguments; they apply when it is created. Each call hands the runner
+    the page's current `autosave` (where and what it saves) and restarts a thread
+    that stopped while the session was disconnected.
     """
     import streamlit as st
 
     runner = st.session_state.get(key)
     if not isinstance(runner, Runner):
-        runner = Runner(build(), alive=session_liveness(), **options)
+        restored = autosave.restore() if autosave is not None else None
+        if restored is not None and restored.model is not None:
+            try:
+                if on_restore is not None:
+                    on_restore(restored.model)
+            except Exception:  # the page cannot use it: start fresh, as for a damaged file
+                from ui.autosave import Restored, damaged_message
+
+                _log.exception("a restored run was refused by the page")
+                autosave.discard()
+                restored = Restored(None, problem=damaged_message())
+        model = restored.model if restored is not None and restored.model is not None else build()
+        runner = Runner(model, alive=session_liveness(), autosave=autosave, **options)
+        if restored is not None:
+            runner.notice = restored.problem
+            if restored.model is not None:
+                runner.resumed = Resumed(restored.step, restored.saved_at)
+                runner._saved_step = restored.step
         st.session_state[key] = runner
+    else:
+        runner.autosave = autosave
     runner.resume()
     return runner
 

@@ -23,6 +23,9 @@ from ganlab.presets import resolve_config
 POINTS_PARAM = "pts"
 PRESET_PARAM = "preset"
 VIEW_PARAMS = ("projector",)  # how the app looks, not a setting (ui/projector.py)
+# The run controls' parameters, not settings either: the browser token (ui.autosave.TOKEN_PARAM)
+# and the step count to stop at (ui.run_controls.STOP_PARAM).
+RUN_PARAMS = ("me", "stop")
 MAX_URL_POINTS = 2000
 POINTS_SCALE = 1000.0  # points are stored as int32 thousandths
 NOT_FROM_URL = frozenset({"data_path"})
@@ -56,7 +59,8 @@ def config_from_query(params: Mapping[str, str], default: Config | None = None,
     skipped and explained in `problems`; the rest apply. The combination is not
     validated here (the trainer does that, with its own message).
     """
-    fields = {k: v for k, v in params.items() if k not in (POINTS_PARAM, PRESET_PARAM, *VIEW_PARAMS)}
+    fields = {k: v for k, v in params.items()
+              if k not in (POINTS_PARAM, PRESET_PARAM, *VIEW_PARAMS, *RUN_PARAMS)}
     problems: list[str] = []
     if not fields and PRESET_PARAM not in params:
         return (default or Config()), problems
