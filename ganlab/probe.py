@@ -233,10 +233,17 @@ def g_gradients(trainer: Trainer, points: np.ndarray, real: np.ndarray | None = 
     return _numpy(-grad * len(x))
 
 
-def frame(trainer: Trainer, res: int = 48, ema: bool = False) -> Frame:
-    """A `Frame` of the run now: fixed-noise fakes and D's surface over the view box."""
-    box = view_box(trainer)
-    surface = d_surface(trainer, box, res) if box.shape[0] >= 2 else None  # 1-D: see frame_1d
+def frame(trainer: Trainer, res: int = 48, ema: bool = False, box: np.ndarray | None = None) -> Frame:
+    """A `Frame` of the run now: fixed-noise fakes and D's surface over `box` (D, 2)
+    (default `view_box`; a view that grew past the data's box passes its own).
+
+    For 3-D data the surface stays the slice through the middle of the data's box,
+    whatever `box` says about the third axis.
+    """
+    data_box = view_box(trainer)
+    box = data_box if box is None else np.asarray(box, dtype=np.float32)
+    plane = np.concatenate([box[:2], data_box[2:]]) if box.shape[0] > 2 else box
+    surface = d_surface(trainer, plane, res) if box.shape[0] >= 2 else None  # 1-D: see frame_1d
     return Frame(step=trainer.step_count, fake=fake_points(trainer, ema=ema), surface=surface, box=box)
 
 

@@ -17,12 +17,13 @@ from ganlab.train import Trainer
 from ganlab.data.toy import points_dataset
 from ui import controls, exports, persist, projector, run_controls, state, views
 from ui.autosave import trainer_autosave
-from ui.history import nearest_frame
+from ui.history import LIVE, frame_at, scrub_label, scrub_options
 from ui.live import apply_settings
 from ui.lessons import lesson_strip
 from ui.live_plot import live_plot
 from ui.runner import Runner, redraw_period, session_runner
-from ui.userpoints import points_panel, toy_trainer
+from ui.userpoints import has_enough_points, points_hint, points_panel, toy_trainer
+from ui.viewrange import steady_scale, view_range_for
 
 st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="wide")
 
@@ -49,9 +50,10 @@ PAGE_PRESETS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def preset_named(engine_name: str) -> str | None:
-    """The plain name of the page preset that is this engine preset with its own data."""
-    return next((k for k, (p, d) in PAGE_PRESETS.items() if p == engine_name and d is None), None)
+def preset_named(engine_name: str, data: str | None = None) -> str | None:
+    """The plain name of the page preset that is this engine preset with its own data,
+    or with `data` (a link to ?preset=shapes&data=points_file is "Draw your own")."""
+    return next((k for k, (p, d) in PAGE_PRESETS.items() if p == engine_name and d in (None, data)), None)
 
 
 # --- settings: the URL on a session's first visit, then the widgets ------------------
@@ -66,7 +68,7 @@ if "pg.cfg" not in ss:
             problems.append(str(exc))
     ss["pg.cfg"], ss["pg.base"], ss["pg.url_problems"] = first, first, problems
     ss["pg.points_rev"], ss["pg.draw_token"] = 0, 0
-    ss["pg.preset"] = preset_named(url_preset or "") or next(iter(PAGE_PRESETS))
+    ss["pg.preset"] = preset_named(url_preset or "", first.data) or next(iter(PAGE_PRESETS))
     controls.load(first, GROUPS)
 else:
     persist.restore(KEYS)
@@ -113,9 +115,25 @@ for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
     st.warning(problem)
 
 # --- your own points ---------------------------------------------------------------
+hint = st.empty()  # above the canvas: what to do while there are too few points
 if cfg.data == "points_file":
     points_panel("pg.", cfg.seed)
 points = ss.get("pg.points") if cfg.data == "points_file" else None
+
+url_points = state.encode_points(points) if points is not None else None
+query = {**state.config_to_query(cfg), **run_controls.run_params("pg.")}
+if url_points is not None:
+    query[state.POINTS_PARAM] = url_points
+if query != st.query_params.to_dict():
+    st.query_params.from_dict(query)
+
+if cfg.data == "points_file" and not has_enough_points(points):
+    # "Draw your own" starts here: an empty canvas and what to do, no run (and no
+    # error) until there are points; a run of another data set waits, paused.
+    if isinstance(waiting := ss.get("pg.runner"), Runner):
+        waiting.pause()
+    hint.info(points_hint(points), icon=":material/draw:")
+    st.stop()
 
 
 # --- the run: built once (or resumed from this browser's autosave), then rebuilt or updated
@@ -123,6 +141,8 @@ points = ss.get("pg.points") if cfg.data == "points_file" else None
 def prepare(trainer: Trainer) -> Trainer:
     ss["pg.built_rev"] = ss["pg.points_rev"]
     ss["pg.real"] = probe.real_points(trainer, 1000)
+    ss["pg.data_box"] = probe.view_box(trainer)
+    ss.pop("pg.range", None)  # a new run's view starts on the data's box
     return trainer
 
 
@@ -131,7 +151,6 @@ def build() -> Trainer:
 
 
 # Points resume only when they travel in the URL (a reload has them back).
-url_points = state.encode_points(points) if points is not None else None
 resumable = cfg.data != "points_file" or url_points is not None
 try:
     slot = trainer_autosave("playground", cfg, data_key=url_points or "",
@@ -149,12 +168,6 @@ applied = apply_settings(runner, cfg, build, reset=True, restart=restart, ignore
 if applied.error:
     st.error(applied.error)
 
-query = {**state.config_to_query(cfg), **run_controls.run_params("pg.")}
-if url_points is not None:
-    query[state.POINTS_PARAM] = url_points
-if query != st.query_params.to_dict():
-    st.query_params.from_dict(query)
-
 
 # --- controls ----------------------------------------------------------------------------
 def redraw() -> None:
@@ -164,7 +177,18 @@ def redraw() -> None:
 
 def back_to_live() -> None:
     """Step and Play move the run on: the view returns from the history to the live run."""
-    ss["pg.scrub"] = 100
+    ss["pg.scrub"] = LIVE
+
+
+def scrubbed() -> None:
+    """A recorded step was picked: the run pauses there (Play or a step returns to
+    live), and the slider moves to a step still recorded (the recording thins out
+    while the run plays, so a step offered a moment ago may be gone)."""
+    if ss["pg.scrub"] != LIVE:
+        runner.pause()
+        past = frame_at(runner.frames(), ss["pg.scrub"])
+        ss["pg.scrub"] = LIVE if past is None else past[0]
+    redraw()
 
 
 def single_step(d: bool, g: bool) -> None:
@@ -217,8 +241,12 @@ def controls_bar() -> None:
                      help="where G's loss pushes each fake point")
     opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
                      help="show the averaged G (used by the metrics) instead of G itself")
-    holder.slider("History: drag back through the run", 0, 100, 100, format="%d%%",
-              key="pg.scrub", on_change=redraw, help="100% = live")
+    options = scrub_options(runner.frames())
+    if ss.get("pg.scrub") not in options:  # a new run, or a step no longer recorded: live
+        ss["pg.scrub"] = LIVE
+    holder.select_slider("History: training step", options, format_func=scrub_label, key="pg.scrub",
+                         on_change=scrubbed,
+                         help="drag back to a recorded step (the run pauses there); Play or a step returns to live")
     if ss.pop("pg.redraw", False):
         st.rerun(scope="app")
 
@@ -258,15 +286,21 @@ def live_view() -> None:
         runner.set_speed(50, 0.0)
     else:
         runner.set_speed(int(speed), period)
-    view, scrub = ss["pg.view"], ss["pg.scrub"]
+    view, scrub = ss["pg.view"], ss.get("pg.scrub", LIVE)
     show_surface, show_manifold, show_arrows = ss["pg.surface"], ss["pg.manifold"], ss["pg.arrows"]
     real = ss["pg.real"]
     ema = ss["pg.ema"] and cfg.ema > 0
+    # The axes: the data's box, grown (with hysteresis, up to a limit) while the points leave it.
+    view_range = ss["pg.range"] = view_range_for(ss.get("pg.range"), ss["pg.data_box"])
     with runner.hold() as trainer:
         kind = probe.surface_kind(trainer.cfg.loss)
-        past = nearest_frame(runner.frames() if scrub < 100 else [], scrub)
+        past = frame_at(runner.frames(), scrub) if scrub != LIVE else None
         live = past is None
-        frame = probe.frame(trainer, ema=ema) if live else past[1]
+        if live:  # D's surface over the whole view, however far it grew
+            frame = probe.frame(trainer, ema=ema, box=view_range.follow(probe.fake_points(trainer, ema=ema)))
+        else:
+            frame = past[1]
+            view_range.follow(frame.fake)
         extras = {
             "manifold": probe.manifold(trainer, ema=ema) if show_manifold and live else None,
             "arrows": probe.g_gradients(trainer, frame.fake) if show_arrows and live else None,
@@ -278,17 +312,24 @@ def live_view() -> None:
         last = dict(trainer.last)
         run = trainer
     surface = frame.surface if show_surface else None
-    srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
-    label, words = views.surface_words(kind)
     revision = f"{cfg.data}-{ss['pg.built_rev']}"
+    srange = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
+    if kind == "score":  # (a probability's scale is fixed at [0, 1])
+        kept = ss.get("pg.scale")  # (revision, range): a score scale that does not jump every frame
+        srange = steady_scale(kept[1] if kept and kept[0] == revision else None, srange)
+        ss["pg.scale"] = (revision, srange)
+    label, words = views.surface_words(kind)
+    box = view_range.box()
     if view == "2-D":
         fig = views.view_2d(frame.box, real, frame.fake, surface=surface, surface_range=srange,
                             surface_label=label, manifold=extras["manifold"], arrows=extras["arrows"],
-                            title=f"step {frame.step}", uirevision=revision, colorbar_title=words)
+                            title=f"step {frame.step}", uirevision=revision, colorbar_title=words,
+                            view_range=box)
     else:
-        fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface, surface_range=srange,
-                            surface_label=label, real_z=extras.get("real_z"),
-                            fake_z=extras.get("fake_z"), uirevision=revision)
+        fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface if box.shape[0] == 2 else surface,
+                            surface_range=srange, surface_label=label, real_z=extras.get("real_z"),
+                            fake_z=extras.get("fake_z"), uirevision=revision, view_range=box,
+                            manifold=extras["manifold"], arrows=extras["arrows"])
     ss["pg.frame_no"] = ss.get("pg.frame_no", 0) + 1
     if view == "3-D":
         missing = views.missing_in_3d(frame.box.shape[0], surface=show_surface, manifold=show_manifold,
@@ -298,9 +339,12 @@ def live_view() -> None:
     live_plot(fig, key=f"pg.view.{view}", height=PROJECTOR_VIEW_HEIGHT if projector.is_on() else 560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
               pace=period if runner.playing else None)
+    outside = view_range.outside(frame.fake)
     top[1].caption(f"step {frame.step}{'' if live else ' (history)'} · "
-               f"{runner.steps_per_second:.0f} steps/s · "
-               f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}")
+                   f"{runner.steps_per_second:.0f} steps/s · "
+                   f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}"
+                   + (f" · {outside} fake points beyond the view (it grows to {view_range.limit:g}x the "
+                      "data's box at most)" if outside else ""))
     if runner.error:
         st.error(runner.error)
     run_controls.stop_notice(runner)
@@ -315,12 +359,16 @@ live_view()
 
 # --- exports: made when clicked (Streamlit calls these in another thread) ----------------
 real_points = ss["pg.real"]
+slide = {"title": exports.slide_title(cfg.data, cfg.loss), "show_surface": ss["pg.surface"]}
 with st.expander("Export"):
     ex = st.columns(4)
-    ex[0].download_button("PNG of the view", partial(exports.png_now, runner, real_points),
-                          "ganlab-view.png", "image/png", key="pg.png")
-    ex[1].download_button("GIF of the run", partial(exports.gif_recorded, runner, real_points),
-                          "ganlab-run.gif", "image/gif", key="pg.gif")
+    ex[0].download_button("PNG of the view", partial(exports.png_now, runner, real_points, ss.get("pg.range"),
+                                                     ema=ss["pg.ema"] and cfg.ema > 0, **slide),
+                          "ganlab-view.png", "image/png", key="pg.png",
+                          help="a 1600 x 1000 slide: title, axes, legend and D's colour bar")
+    ex[1].download_button("GIF of the run", partial(exports.gif_recorded, runner, real_points, **slide),
+                          "ganlab-run.gif", "image/gif", key="pg.gif",
+                          help="the recorded steps as 1600 x 1000 slides, on one set of axes")
     ex[2].download_button("CSV of the metrics", partial(exports.csv_now, runner),
                           "ganlab-history.csv", "text/csv", key="pg.csv")
     ex[3].download_button("Checkpoint (zip)", partial(exports.checkpoint_now, runner, points),

@@ -24,6 +24,7 @@ from ganlab.train import Trainer
 from tests import helpers
 from tests.helpers import wait_until
 from ui import controls, exports, state
+from ui.history import LIVE
 from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads, redraw_period
 from ui.sketch import BLOB_POINTS, stroke_points
 from ui.userpoints import read_upload, toy_trainer
@@ -279,7 +280,7 @@ def test_exports() -> None:
         frames.append(probe.frame(t, res=8))
     real = probe.real_points(t, 100)
     png = Image.open(io.BytesIO(exports.png_bytes(frames[-1], real, "probability")))
-    assert png.format == "PNG" and png.size == (480, 480)
+    assert png.format == "PNG" and png.size == (1600, 1000)  # a slide (tests/test_playground_view.py)
     gif = Image.open(io.BytesIO(exports.gif_of_run(frames, real, "probability")))
     assert gif.format == "GIF" and gif.n_frames == len(frames)
     text = exports.history_csv(t.history)
@@ -481,7 +482,7 @@ def test_divergence_is_shown_and_pauses() -> None:
 
 def upload_page() -> AppTest:
     at = open_page({"data": "points_file"})
-    assert any("at least 10" in e.value for e in at.error)  # no points yet: said, not crashed
+    assert not at.error and any("at least 10" in i.value for i in at.info)  # no points yet: a hint
     at.radio(key="pg.source").set_value("upload").run()
     return at
 
@@ -571,14 +572,14 @@ def test_view_options_history_scrubber_and_charts() -> None:
     assert three["fig"]["layout"]["uirevision"]  # the camera survives redraws
 
     at.radio(key="pg.view").set_value("2-D").run()
-    at.slider(key="pg.scrub").set_value(0).run()
+    at.select_slider(key="pg.scrub").set_value(0).run()
     assert figures(at)["2-D"]["meta"]["step"] == 0  # the recorded frame of step 0
     assert any("(history)" in c.value for c in at.caption)
-    at.slider(key="pg.scrub").set_value(100).run()
+    at.select_slider(key="pg.scrub").set_value(LIVE).run()
     assert figures(at)["2-D"]["meta"]["step"] == 3
-    at.slider(key="pg.scrub").set_value(0).run()
+    at.select_slider(key="pg.scrub").set_value(0).run()
     at.button(key="pg.step_d").click().run()  # a step returns the view to the live run
-    assert at.slider(key="pg.scrub").value == 100
+    assert at.select_slider(key="pg.scrub").value == LIVE
     assert figures(at)["2-D"]["meta"]["step"] == 4 and not any("(history)" in c.value for c in at.caption)
 
 
@@ -602,7 +603,8 @@ def test_3d_data_in_both_views() -> None:
     assert names(figures(at)["2-D"])[:1] == ["P(real)"]  # D's slice through the middle
     at.radio(key="pg.view").set_value("3-D").run()
     three = figures(at)["3-D"]["fig"]
-    assert [t["type"] for t in three["data"]] == ["scatter3d", "scatter3d"]
+    # D's slice through the middle (the heat map, ticked by default) as a flat plane
+    assert [t["type"] for t in three["data"]] == ["surface", "scatter3d", "scatter3d"]
     assert three["layout"]["scene"]["zaxis"]["autorange"] is False
 
 

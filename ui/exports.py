@@ -1,6 +1,8 @@
 """Downloadable files of a run: PNG of the view, GIF of the run, CSV of the metrics,
-the checkpoint as a zip; for toy runs, side-by-side comparisons and image runs. Pictures are drawn by `ui.render` (numpy + Pillow), so no
-browser is involved; each function returns the file's contents.
+the checkpoint as a zip; for toy runs, side-by-side comparisons and image runs.
+Pictures are drawn by `ui.render` (numpy + Pillow), so no browser (and no Plotly
+image exporter) is involved: the playground's PNG and GIF are slides (title, axes,
+legend, colour bar, 1600 x 1000 px). Each function returns the file's contents.
 
 The `*_now` / `gif_recorded` functions read a live run through its `Runner`, holding
 training for a consistent snapshot (download buttons call them in another thread).
@@ -18,37 +20,62 @@ import numpy as np
 import torch
 
 from ganlab import probe
-from ganlab.runs import save_run
 from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid, resize_grid
-from ui.render import rasterise, to_chw
+from ganlab.runs import save_run
 from ganlab.train import Trainer
 from ui.history import gif_frames, spread_indices
+from ui.render import SLIDE_SIZE, rasterise, slide, slides_gif, to_chw
 from ui.runner import Runner
+from ui.viewrange import ViewRange, grown_box
 
-GIF_MAX_FRAMES = 120
-
-
-def frame_image(frame: probe.Frame, real: np.ndarray, kind: str, size: int = 480) -> np.ndarray:
-    """One Frame drawn as (size, size, 3) uint8, captioned with its step."""
-    rng = probe.surface_range(frame.surface, kind) if frame.surface is not None else (0.0, 1.0)
-    return rasterise(frame.box, real=real, fake=frame.fake, surface=frame.surface,
-                     surface_range=rng, size=size, caption=f"step {frame.step}")
+# The playground's PNG and GIF are slides (`ui.render.slide`): 1600 x 1000 px with a
+# title, axes, legend and colour bar. A GIF keeps at most GIF_MAX_FRAMES of them.
+GIF_MAX_FRAMES = 60
+GIF_FPS = 8.0
 
 
-def png_bytes(frame: probe.Frame, real: np.ndarray, kind: str) -> bytes:
-    return grid_to_png_bytes(to_chw(frame_image(frame, real, kind)))
+def slide_title(data: str, loss: str) -> str:
+    """The start of an export's title, e.g. "ring8 · ns loss" (the step is added per frame)."""
+    return f"{'your points' if data == 'points_file' else data} · {loss} loss"
 
 
-def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: float = 10.0,
-               size: int = 360) -> bytes:
-    """An animated GIF of recorded frames (fixed noise: the motion is the generator's),
-    at most GIF_MAX_FRAMES frames spread evenly over the run."""
+def _slide_of(frame: probe.Frame, real: np.ndarray, view_range: np.ndarray, title: str,
+              surface_range: tuple[float, float] | None, kind: str, show_surface: bool,
+              size: tuple[int, int]) -> np.ndarray:
+    surface = frame.surface if show_surface else None
+    rng = surface_range or (probe.surface_range(surface, kind) if surface is not None else (0.0, 1.0))
+    words = "D's P(real)" if kind == "probability" else "D's score"
+    three_d = frame.box.shape[0] > 2
+    head = f"{title} · step {frame.step}" if title else f"step {frame.step}"
+    return slide(view_range, real, frame.fake, surface=surface, surface_box=frame.box, surface_range=rng,
+                 surface_title=words + (" (slice at mid z)" if three_d else ""), title=head,
+                 axis_names=("x", "y"), size=size)
+
+
+def png_bytes(frame: probe.Frame, real: np.ndarray, kind: str, *, view_range: np.ndarray | None = None,
+              title: str = "", show_surface: bool = True, size: tuple[int, int] = SLIDE_SIZE) -> bytes:
+    """A PNG slide of one Frame (`ui.render.slide`) over `view_range` (default the frame's box)."""
+    box = frame.box if view_range is None else view_range
+    image = _slide_of(frame, real, box, title, None, kind, show_surface, size)
+    return grid_to_png_bytes(to_chw(image))
+
+
+def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: float = GIF_FPS, *,
+               title: str = "", show_surface: bool = True, size: tuple[int, int] = SLIDE_SIZE) -> bytes:
+    """An animated GIF of recorded frames as slides (fixed noise: the motion is the
+    generator's), at most GIF_MAX_FRAMES spread evenly over the run. One view range
+    (the data's box grown to hold every frame's points) and one colour scale for all
+    frames, so that only the run moves."""
     if not frames:
         raise ValueError("no frames recorded yet")
-    return gif_bytes([to_chw(frame_image(frames[i], real, kind, size))
-                      for i in spread_indices(len(frames), GIF_MAX_FRAMES)], fps=fps)
-
-
+    picked = [frames[i] for i in spread_indices(len(frames), GIF_MAX_FRAMES)]
+    box = grown_box(picked[0].box, [f.fake for f in picked])
+    scale = None
+    surfaces = [f.surface for f in picked if f.surface is not None]
+    if show_surface and surfaces and kind != "probability":
+        half = max(probe.surface_range(sf, kind)[1] for sf in surfaces)
+        scale = (-half, half)
+    return slides_gif([_slide_of(f, real, box, title, scale, kind, show_surface, size) for f in picked], fps)
 def history_csv(rows: Sequence[dict[str, float]]) -> str:
     """History rows -> CSV text, one column per key seen (step first), blanks where absent."""
     keys: list[str] = []
@@ -82,19 +109,24 @@ def checkpoint_zip(trainer: Trainer, points: np.ndarray | None = None) -> bytes:
 
 
 # --- from a live run ---------------------------------------------------------------------
-def png_now(runner: Runner[Trainer], real: np.ndarray) -> bytes:
-    """PNG of the run as it is now: D's surface, real and fixed-noise fake points."""
+def png_now(runner: Runner[Trainer], real: np.ndarray, view: ViewRange | None = None, *, title: str = "",
+            show_surface: bool = True, ema: bool = False) -> bytes:
+    """A PNG slide of the run as it is now: D's surface (over the whole view), real
+    and fixed-noise fake points, on the live view's axes (`view`, followed to the
+    points now; default the data's box)."""
     with runner.hold() as trainer:
-        frame, kind = probe.frame(trainer), probe.surface_kind(trainer.cfg.loss)
-    return png_bytes(frame, real, kind)
+        box = None if view is None else view.copy().follow(probe.fake_points(trainer, ema=ema))
+        frame, kind = probe.frame(trainer, ema=ema, box=box), probe.surface_kind(trainer.cfg.loss)
+    return png_bytes(frame, real, kind, title=title, show_surface=show_surface)
 
 
-def gif_recorded(runner: Runner[Trainer], real: np.ndarray) -> bytes:
-    """GIF of the frames the runner recorded (its history scrubber's frames)."""
+def gif_recorded(runner: Runner[Trainer], real: np.ndarray, *, title: str = "",
+                 show_surface: bool = True) -> bytes:
+    """A GIF of slides of the frames the runner recorded (its history scrubber's frames)."""
     with runner.hold() as trainer:
         kind = probe.surface_kind(trainer.cfg.loss)
         frames = [f for _, f in runner.frames()]
-    return gif_of_run(frames, real, kind)
+    return gif_of_run(frames, real, kind, title=title, show_surface=show_surface)
 
 
 def csv_now(runner: Runner[Trainer]) -> str:

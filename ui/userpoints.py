@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -35,6 +36,20 @@ def read_upload(name: str, data: bytes) -> np.ndarray:
         return load_points_file(path)
 
 
+def has_enough_points(points: np.ndarray | None) -> bool:
+    """True when `points` can be trained on (at least MIN_FILE_POINTS of them)."""
+    return points is not None and len(points) >= MIN_FILE_POINTS
+
+
+def points_hint(points: np.ndarray | None) -> str:
+    """What a page says while the user's points are too few to train on (no error:
+    an empty canvas is where "Draw your own" starts)."""
+    have = 0 if points is None else len(points)
+    start = "Draw your data on the canvas above" if have == 0 else f"{have} points so far: draw a little more"
+    return (f"{start}: drag to draw a stroke, click to drop a blob of points, or upload a CSV / NPY "
+            f"file. Training starts once there are at least {MIN_FILE_POINTS} points.")
+
+
 def toy_trainer(cfg: Config, points: np.ndarray | None) -> Trainer:
     """A Trainer for cfg; for data `points_file`, on `points` (N, 2|3) (DataError if too few)."""
     if cfg.data != "points_file":
@@ -51,13 +66,29 @@ def toy_trainer(cfg: Config, points: np.ndarray | None) -> Trainer:
 # (bumped at every change, so the page knows to rebuild its run), "draw_token" (bumped by
 # Clear, so a stroke sent before the clear is ignored); the page sets the last two to 0.
 def set_points(prefix: str, points: np.ndarray | None) -> None:
+    """The user's points are now `points` (float32 (N, 2|3) or None); the page rebuilds its run."""
     st.session_state[prefix + "points"] = points
     st.session_state[prefix + "points_rev"] += 1
 
 
 def clear_drawing(prefix: str) -> None:
+    """Clear: no points, and strokes the canvas sent before the clear are ignored."""
     st.session_state[prefix + "draw_token"] += 1
+    st.session_state.pop(prefix + "strokes", None)
     set_points(prefix, None)
+
+
+def take_strokes(prefix: str, value: Any, seed: int) -> bool:
+    """The canvas's value ({"token", "strokes"}, `ui.live_plot` draw mode) -> the
+    points in session state, when it holds new strokes drawn since the last clear;
+    True when the points changed."""
+    ss = st.session_state
+    fresh = isinstance(value, dict) and value.get("token") == ss[prefix + "draw_token"]  # not from before a clear
+    if not fresh or value.get("strokes") == ss.get(prefix + "strokes"):
+        return False
+    ss[prefix + "strokes"] = value["strokes"]
+    set_points(prefix, stroke_points(value["strokes"], seed=seed))
+    return True
 
 
 def points_panel(prefix: str, seed: int) -> None:
@@ -86,12 +117,12 @@ def points_panel(prefix: str, seed: int) -> None:
             render_data_summary(ss[prefix + "upload_summary"])  # what `python -m ganlab data` prints
     else:
         token = ss[prefix + "draw_token"]
-        strokes = live_plot(views.sketch_view(SKETCH_BOX, ss.get(prefix + "points")), key=prefix + "canvas",
-                            height=420, draw_token=token, meta={"view": "sketch"})
-        fresh = strokes and strokes.get("token") == token  # not from before a clear
-        if fresh and strokes["strokes"] != ss.get(prefix + "strokes"):
-            ss[prefix + "strokes"] = strokes["strokes"]
-            set_points(prefix, stroke_points(strokes["strokes"], seed=seed))
+        # The strokes the canvas sent are in session state before this run draws it:
+        # turned into points first, the canvas shows the stroke just drawn (taken from
+        # live_plot's return value, it showed the one before).
+        take_strokes(prefix, ss.get(prefix + "canvas"), seed)
+        live_plot(views.sketch_view(SKETCH_BOX, ss.get(prefix + "points")), key=prefix + "canvas",
+                  height=420, draw_token=token, meta={"view": "sketch"})
         st.button("Clear drawing", on_click=clear_drawing, args=(prefix,), key=prefix + "clear")
     count = 0 if ss.get(prefix + "points") is None else len(ss[prefix + "points"])
     st.caption(f"{count} points")

@@ -22,6 +22,13 @@ SURFACE_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "
 # Arrows are drawn this long (as a fraction of the view width) at the largest gradient.
 ARROW_LENGTH = 0.08
 MAX_ARROWS = 250
+# The G manifold is G applied to a latent grid; where the data has gaps (between the
+# blobs of a ring, the arms of a spiral) neighbouring grid points land on either side
+# and their segment is a chord across the gap, which G never produces. A segment is
+# left out when it is CHORD_FACTOR times longer than the mesh's median segment and
+# its middle is further than GAP_FRACTION of the data's extent from every real point.
+CHORD_FACTOR = 4.0
+GAP_FRACTION = 0.05
 
 
 def _margin() -> dict[str, int]:
@@ -37,6 +44,45 @@ def _lines(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return flat[:, 0], flat[:, 1]
 
 
+def manifold_lines(manifold: np.ndarray, real: np.ndarray | None) -> np.ndarray:
+    """(rows, cols, D) G on a latent grid -> (P, D) vertices of its mesh lines (rows,
+    then columns), NaN rows between lines and in place of the chords across gaps in
+    the data (see CHORD_FACTOR), for one Plotly line trace."""
+    lines = [manifold] + ([manifold.transpose(1, 0, 2)] if manifold.shape[0] > 1 else [])
+    out = []
+    for poly in lines:  # (K, L, D)
+        poly = np.asarray(poly, dtype=np.float64)
+        k, n, d = poly.shape
+        mids = (poly[:, 1:] + poly[:, :-1]) / 2
+        chord = _chords(poly, mids, real)
+        # Each vertex is followed by its segment's middle (on the line, so drawing it
+        # changes nothing) or NaN for a chord, and each line ends with NaN.
+        joins = np.where(chord[..., None], np.nan, mids)
+        seq = np.full((k, 2 * n, d), np.nan)
+        seq[:, 0::2] = poly
+        seq[:, 1:-1:2] = joins
+        out.append(seq.reshape(-1, d))
+    return np.concatenate(out).astype(np.float32)
+
+
+def _chords(poly: np.ndarray, mids: np.ndarray, real: np.ndarray | None) -> np.ndarray:
+    """(K, L-1) True where a segment of the polylines `poly` (K, L, D) crosses a gap."""
+    seg = np.linalg.norm(np.diff(poly, axis=1), axis=2)
+    finite = np.isfinite(seg)
+    if real is None or len(real) == 0 or not finite.any():
+        return np.zeros(seg.shape, dtype=bool)
+    ref = np.asarray(real, dtype=np.float64)[:, :poly.shape[2]]
+    ref = ref[np.isfinite(ref).all(axis=1)][:2000]
+    extent = float(np.ptp(ref, axis=0).max()) if len(ref) else 0.0
+    long = finite & (seg > CHORD_FACTOR * float(np.median(seg[finite]))) & (seg > 0.5 * GAP_FRACTION * extent)
+    chord = np.zeros(seg.shape, dtype=bool)
+    if long.any() and extent > 0:
+        m = mids[long]  # only the long segments: a few, against up to 2,000 real points
+        nearest = np.sqrt(((m[:, None, :] - ref[None, :, :]) ** 2).sum(-1).min(1))
+        chord[long] = nearest > GAP_FRACTION * extent
+    return chord
+
+
 def scatter_trace(points: np.ndarray, name: str, colour: str, size: float = 4.0,
                   webgl: bool = True) -> dict[str, Any]:
     return {"type": "scattergl" if webgl else "scatter", "mode": "markers", "name": name,
@@ -48,12 +94,18 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             surface: np.ndarray | None = None, surface_range: tuple[float, float] = (0.0, 1.0),
             surface_label: str = "D(x)", manifold: np.ndarray | None = None,
             arrows: np.ndarray | None = None, title: str = "", uirevision: str = "2d",
-            webgl: bool = True, colorbar_title: str | None = None) -> dict[str, Any]:
+            webgl: bool = True, colorbar_title: str | None = None,
+            view_range: np.ndarray | None = None) -> dict[str, Any]:
     """The 2-D view: D's heat map behind real and fake points, optional G manifold and
-    gradient arrows. Axes are fixed to `box` (D, 2): they never follow the points.
+    gradient arrows.
 
-    manifold: (rows, cols, D) G on a latent grid; arrows: (N, D) gradient per fake point.
+    box: (D, 2) the box the heat map was computed over; view_range: (D, 2) the axes'
+    ranges (default `box`), e.g. `ui.viewrange.ViewRange.box()`, which grows past the
+    data when the points leave it. manifold: (rows, cols, D) G on a latent grid (drawn
+    without chords across gaps in the data, `manifold_lines`); arrows: (N, D)
+    gradient per fake point.
     """
+    view_range = box if view_range is None else view_range
     data: list[dict[str, Any]] = []
     if surface is not None:
         res_y, res_x = surface.shape
@@ -67,19 +119,16 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
                          "y": 0.4, "yanchor": "middle"},
         })
     if manifold is not None:
-        rows = manifold
-        cols = manifold.transpose(1, 0, 2)
-        x1, y1 = _lines(rows)
-        x2, y2 = _lines(cols) if manifold.shape[0] > 1 else (np.empty(0), np.empty(0))
+        mesh = manifold_lines(manifold, real)
         data.append({"type": "scatter", "mode": "lines", "name": "G manifold",
-                     "x": encode(np.concatenate([x1, x2])), "y": encode(np.concatenate([y1, y2])),
+                     "x": encode(mesh[:, 0]), "y": encode(mesh[:, 1]),
                      "line": {"color": MANIFOLD_COLOUR, "width": 1}, "hoverinfo": "skip"})
     data.append(scatter_trace(real, "real", REAL_COLOUR, webgl=webgl))
     if fake is not None:
         data.append(scatter_trace(fake, "fake (fixed noise)", FAKE_COLOUR, webgl=webgl))
     if arrows is not None and fake is not None:
-        data.append(_arrow_trace(fake, arrows, box))
-    span = [[float(box[i, 0]), float(box[i, 1])] for i in range(2)]
+        data.append(_arrow_trace(fake, arrows, view_range))
+    span = [[float(view_range[i, 0]), float(view_range[i, 1])] for i in range(2)]
     layout = {
         "uirevision": uirevision, "margin": _margin(), "title": {"text": title, "font": {"size": 13}},
         # Equal scales by shrinking the plot area ("domain"), not by widening the range:
@@ -94,16 +143,20 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
     return {"data": data, "layout": layout}
 
 
-def _arrow_trace(points: np.ndarray, grads: np.ndarray, box: np.ndarray) -> dict[str, Any]:
-    """Segments from each of up to MAX_ARROWS fake points along G's gradient, the
-    longest ARROW_LENGTH of the view width (directions and relative sizes are kept)."""
+def arrow_segments(points: np.ndarray, grads: np.ndarray, box: np.ndarray, dims: int = 2) -> np.ndarray:
+    """(K, 2, dims) segments from each of up to MAX_ARROWS fake points along G's
+    gradient, the longest ARROW_LENGTH of the view width (directions and relative
+    sizes are kept)."""
     step = max(1, math.ceil(len(points) / MAX_ARROWS))
-    p, g = points[::step, :2], grads[::step, :2]
+    p, g = points[::step, :dims], grads[::step, :dims]
     norm = np.linalg.norm(g, axis=1)
     top = float(np.nanmax(norm)) if norm.size and np.isfinite(norm).any() else 0.0
     scale = ARROW_LENGTH * float(box[0, 1] - box[0, 0]) / top if top > 0 else 0.0
-    seg = np.stack([p, p + g * scale], axis=1)
-    x, y = _lines(seg)
+    return np.stack([p, p + g * scale], axis=1)
+
+
+def _arrow_trace(points: np.ndarray, grads: np.ndarray, box: np.ndarray) -> dict[str, Any]:
+    x, y = _lines(arrow_segments(points, grads, box))
     return {"type": "scatter", "mode": "lines", "name": "G's push (gradient)",
             "x": encode(x), "y": encode(y), "line": {"color": ARROW_COLOUR, "width": 1.2},
             "hoverinfo": "skip"}
@@ -112,35 +165,62 @@ def _arrow_trace(points: np.ndarray, grads: np.ndarray, box: np.ndarray) -> dict
 def view_3d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             surface: np.ndarray | None = None, real_z: np.ndarray | None = None,
             fake_z: np.ndarray | None = None, surface_label: str = "D(x)",
-            surface_range: tuple[float, float] = (0.0, 1.0), uirevision: str = "3d") -> dict[str, Any]:
-    """A rotatable 3-D view. 3-D data: real and fake points. 2-D data: D's surface as
-    a landscape with the points lying on it (z = D's value, `real_z` / `fake_z`).
-    The scene's ranges are fixed; the user's camera is kept (uirevision)."""
+            surface_range: tuple[float, float] = (0.0, 1.0), uirevision: str = "3d",
+            view_range: np.ndarray | None = None, manifold: np.ndarray | None = None,
+            arrows: np.ndarray | None = None) -> dict[str, Any]:
+    """A rotatable 3-D view; the user's camera is kept (uirevision).
+
+    3-D data: real and fake points, D's slice through the middle of the data (the
+    2-D view's heat map) as a flat coloured plane, and optionally the G manifold
+    (a mesh in space, without chords across gaps) and G's gradient arrows.
+    2-D data: D's surface as a landscape with the points lying on it (z = D's value,
+    `real_z` / `fake_z`); the manifold and arrows are not drawn (`missing_in_3d`).
+    box: (D, 2) the box the surface was computed over; view_range: (D, 2) the
+    scene's ranges (default `box`), fixed between redraws unless the view grew.
+    """
     def pts(p: np.ndarray, z: np.ndarray | None, name: str, colour: str) -> dict[str, Any]:
         zz = p[:, 2] if p.shape[1] > 2 else (z if z is not None else np.zeros(len(p)))
         return {"type": "scatter3d", "mode": "markers", "name": name, "x": encode(p[:, 0]),
                 "y": encode(p[:, 1]), "z": encode(zz), "hoverinfo": "skip",
                 "marker": {"color": colour, "size": 2, "opacity": 0.85}}
 
+    def lines(v: np.ndarray, name: str, colour: str) -> dict[str, Any]:
+        return {"type": "scatter3d", "mode": "lines", "name": name, "x": encode(v[:, 0]),
+                "y": encode(v[:, 1]), "z": encode(v[:, 2]), "hoverinfo": "skip",
+                "line": {"color": colour, "width": 2}}
+
+    view_range = box if view_range is None else view_range
     data: list[dict[str, Any]] = []
     scene: dict[str, Any] = {"aspectmode": "cube"}
     for i, axis in enumerate(("xaxis", "yaxis")):
-        scene[axis] = {"range": [float(box[i, 0]), float(box[i, 1])], "autorange": False}
+        scene[axis] = {"range": [float(view_range[i, 0]), float(view_range[i, 1])], "autorange": False}
+    lo, hi = surface_range
+    if surface is not None:
+        res_y, res_x = surface.shape
+        xs = np.linspace(box[0, 0], box[0, 1], res_x)
+        ys = np.linspace(box[1, 0], box[1, 1], res_y)
+        trace = {"type": "surface", "name": surface_label, "x": encode(xs), "y": encode(ys),
+                 "cmin": lo, "cmax": hi, "colorscale": SURFACE_SCALE, "showscale": False,
+                 "hoverinfo": "skip"}
+        if real.shape[1] > 2:  # the slice through the middle, flat, coloured by D
+            middle = float(np.mean(box[2])) if box.shape[0] > 2 else 0.0
+            trace.update(z=encode(np.full(surface.shape, middle)), surfacecolor=encode(surface), opacity=0.45)
+        else:
+            trace.update(z=encode(surface), opacity=0.7)
+        data.append(trace)
     if real.shape[1] > 2:
-        scene["zaxis"] = {"range": [float(box[2, 0]), float(box[2, 1])], "autorange": False}
+        scene["zaxis"] = {"range": [float(view_range[2, 0]), float(view_range[2, 1])], "autorange": False}
     else:
-        lo, hi = surface_range
         scene["zaxis"] = {"range": [lo, hi], "autorange": False, "title": {"text": surface_label}}
-        if surface is not None:
-            res_y, res_x = surface.shape
-            data.append({"type": "surface", "z": encode(surface), "name": surface_label,
-                         "x": encode(np.linspace(box[0, 0], box[0, 1], res_x)),
-                         "y": encode(np.linspace(box[1, 0], box[1, 1], res_y)),
-                         "cmin": lo, "cmax": hi, "colorscale": SURFACE_SCALE, "opacity": 0.7,
-                         "showscale": False, "hoverinfo": "skip"})
     data.append(pts(real, real_z, "real", REAL_COLOUR))
     if fake is not None:
         data.append(pts(fake, fake_z, "fake (fixed noise)", FAKE_COLOUR))
+    if real.shape[1] > 2 and manifold is not None and manifold.shape[-1] > 2:
+        data.append(lines(manifold_lines(manifold, real), "G manifold", MANIFOLD_COLOUR))
+    if real.shape[1] > 2 and arrows is not None and fake is not None:
+        seg = arrow_segments(fake, arrows, view_range, dims=3)
+        padded = np.concatenate([seg, np.full((len(seg), 1, 3), np.nan)], axis=1).reshape(-1, 3)
+        data.append(lines(padded, "G's push (gradient)", ARROW_COLOUR))
     layout = {"uirevision": uirevision, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
               "scene": scene, "legend": {"orientation": "h", "y": 0}}
     return {"data": data, "layout": layout}
@@ -155,11 +235,16 @@ def surface_words(kind: str) -> tuple[str, str]:
 
 
 def missing_in_3d(dims: int, *, surface: bool, manifold: bool, arrows: bool) -> str:
-    """The ticked overlays the 3-D view cannot draw, in words ('' when none): the G
-    manifold and the gradient arrows never; D's heat map not for 3-D data (2-D data
-    shows it as the landscape)."""
-    names = [name for name, on in (("D's heat map", surface and dims > 2), ("the G manifold", manifold),
-                                   ("the gradient arrows", arrows)) if on]
+    """The ticked overlays the 3-D view cannot draw, in words ('' when none).
+
+    3-D data: none (D's heat map is drawn as the slice through the middle, the G
+    manifold as a mesh in space, the arrows in space). 2-D data, drawn as D's
+    landscape: the G manifold and the gradient arrows, which lie in the plane.
+    `surface` is never missing: 2-D data shows it as the landscape.
+    """
+    if dims > 2:
+        return ""
+    names = [name for name, on in (("the G manifold", manifold), ("the gradient arrows", arrows)) if on]
     return " or ".join(names)
 
 

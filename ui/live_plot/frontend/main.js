@@ -104,11 +104,42 @@
     }, wait);
   }
 
+  // --- the user's zoom ------------------------------------------------------
+  // uirevision keeps a zoom only while the page sends the same axis ranges, and the
+  // playground's 2-D axes grow when the points leave the data's box. A zoom or pan by
+  // the user wins over such a move until a double-click or a new uirevision (a new
+  // run): the next frames keep the user's ranges.
+  const zoom = { on: false, rev: null, installed: false };
+
+  function watchZoom() {
+    if (zoom.installed) return;
+    zoom.installed = true;
+    plot.on("plotly_relayout", function (ev) {
+      const keys = Object.keys(ev || {});
+      if (keys.some(function (k) { return /^[xy]axis\.autorange/.test(k); })) zoom.on = false;
+      else if (keys.some(function (k) { return /^[xy]axis\.range/.test(k); })) zoom.on = true;
+    });
+    plot.on("plotly_doubleclick", function () { zoom.on = false; });
+  }
+
+  function keepZoom(layout) {
+    if (layout.uirevision !== zoom.rev) {
+      zoom.rev = layout.uirevision;
+      zoom.on = false;
+    }
+    const full = plot._fullLayout;
+    if (!zoom.on || layout.scene || !full || !full.xaxis || !full.yaxis) return layout;
+    return Object.assign({}, layout, {
+      xaxis: Object.assign({}, layout.xaxis, { range: full.xaxis.range.slice() }),
+      yaxis: Object.assign({}, layout.yaxis, { range: full.yaxis.range.slice() }),
+    });
+  }
+
   // --- rendering -----------------------------------------------------------
   async function draw(args) {
     const fig = args.fig || { data: [], layout: {} };
     setHeight(args.height);
-    const layout = Object.assign({ height: args.height, autosize: true }, fig.layout);
+    const layout = keepZoom(Object.assign({ height: args.height, autosize: true }, fig.layout));
     const config = Object.assign({ displaylogo: false, responsive: true }, fig.config || {});
     if (args.draw) {
       if (sketch.token !== args.draw.token) {  // Python cleared the drawing
@@ -122,6 +153,7 @@
     await Plotly.react(plot, fig.data, layout, config);
     stats.ms = performance.now() - t0;
     if (args.draw) installDraw();
+    else watchZoom();
     const meta = args.meta || {};
     stats.draws += 1;
     stats.log.push([Date.now(), meta.step === undefined ? null : meta.step]);
