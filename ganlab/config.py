@@ -212,7 +212,7 @@ class Config:
     d_mismatch: float = _f(0.0, "loss", "Wrong-label share (conditional)",
                            "conditional models: this share of D's fake term is real images paired with "
                            "a wrong class, so D must check the label, not only the image "
-                           "(the matching-aware D of Reed et al. 2016); 0 = off",
+                           "(the matching-aware D of Reed et al. 2016); 0 = off; ignored by models without classes",
                            lo=0.0, hi=1.0, widget=Widget(0.0, 1.0, 0.05, "%.2f"))
     recon_loss: str = _f("bce", "loss", "Reconstruction loss (autoencoders)",
                          "bce: binary cross-entropy of pixels in [0, 1] (the course's choice); "

@@ -643,4 +643,7 @@ def test_step_slots_bound_concurrency_and_serve_in_turn() -> None:
     for t in threads:
         t.join(30)
     assert most[0] == 1 and counts == [100, 100, 100]
-    assert max(snapshot) - min(snapshot) <= 2  # first come, first served: nobody runs ahead
+    # First come, first served: nobody runs far ahead (a plain Semaphore lets the releasing
+    # thread retake its slot, e.g. [100, 0, 0]); a loaded machine may delay a thread's
+    # return to the queue by a few turns.
+    assert max(snapshot) - min(snapshot) <= 10

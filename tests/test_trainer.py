@@ -273,9 +273,12 @@ def test_minibatch_std_feature_hand_values_and_finite_gradient():
     assert torch.allclose(minibatch_std(h[:3].detach(), 2), minibatch_std(h[:3].detach(), 3))
 
 
-def test_wrong_label_share_needs_a_conditional_model_and_draws_other_classes():
-    with pytest.raises(ConfigError, match="d_mismatch .*needs a conditional model.*set d_mismatch to 0"):
-        make(d_mismatch=0.5)
+def test_wrong_label_share_draws_other_classes_and_is_ignored_without_classes():
+    # An unconditional model has no label to get wrong: the share changes nothing.
+    a, b = make(d_mismatch=0.5), make()
+    a.run(3)
+    b.run(3)
+    assert torch.equal(params(a), params(b))
     c = make(model="cgan", data="ring8", d_mismatch=0.5)
     y = torch.arange(8).repeat(500)
     wrong = c._wrong_labels(y)

@@ -72,9 +72,6 @@ class Trainer(TrainerBase, RunBase):
         self.info = data.info
         self.G, self.D = self._build_networks()
         self.num_classes = int(getattr(self.G, "num_classes", 0))
-        if cfg.d_mismatch > 0 and not self.num_classes:
-            raise ConfigError(f"d_mismatch (wrong-label share) needs a conditional model (cgan, cdcgan); "
-                              f"model {cfg.model!r} has no class input: set d_mismatch to 0")
         # What the update steps call (replaced by DDP wrappers in ganlab.train.distributed).
         self.g_net: nn.Module = self.G
         self.d_net: nn.Module = self.D
@@ -240,7 +237,9 @@ class Trainer(TrainerBase, RunBase):
             fake = fake_graph.detach().to(real.dtype)
             if r1:
                 real = real.detach().requires_grad_(True)
-            y_wrong = self._wrong_labels(y_real) if self.objective.uses_mismatch else None
+            # Without labels there is no wrong label: the share is ignored, as label
+            # smoothing is for losses without targets (a preset's model may be swapped).
+            y_wrong = self._wrong_labels(y_real) if self.objective.uses_mismatch and self.num_classes else None
             if self._joint_d:
                 xs, ys = [real, fake], None if y_real is None else [y_real, y_fake]
                 if y_wrong is not None:
