@@ -11,7 +11,8 @@ headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 f
 - pause latency: from the click on Pause until the view's step stops changing, on
   the browser's clock (click event -> last redraw showing a new step), and as the
   driver saw it by polling (which adds Playwright's own click overhead);
-- Play / Pause clicks (--clicks): seconds until the button flips, lost clicks, and
+- Play / Pause clicks (--clicks): seconds until the button flips (on the browser's clock,
+  click event -> first DOM change showing the other label; and as the driver polled it), lost clicks, and
   whether the view stood still after Pause, with 1 and with N sessions training;
 - N sessions at once: each one trains, a reset in one leaves the others alone,
   and the server's thread count returns to its idle value after they close.
@@ -193,7 +194,11 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> d
     for p in others:
         p.get_by_role("button", name="Play", exact=True).click()
     page = open_page(browser, url, "10")
+    # The browser's clock: the click event (capture phase, before Streamlit sees it) and
+    # the first moment a button reads the other label (a MutationObserver on the page).
+    page.evaluate(FLIP_WATCH)
     latencies: list[float] = []
+    on_browser: list[float] = []
     lost, moved_after_pause = 0, 0
     for i in range(repeats):
         now = "Pause" if page.get_by_role("button", name="Pause", exact=True).is_visible() else "Play"
@@ -202,6 +207,7 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> d
             time.sleep(0.5)  # a paused view is still; Pause clicks come while it redraws
         else:
             time.sleep(1.0)
+        page.evaluate("(label) => window.ganlabFlip.arm(label)", other)
         t0 = time.monotonic()
         page.get_by_role("button", name=now, exact=True).click()
         try:
@@ -210,6 +216,9 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> d
         except TimeoutError:
             lost += 1
             continue
+        flip = page.evaluate("() => window.ganlabFlip.result()")
+        if flip is not None:
+            on_browser.append(round(flip / 1000, 3))
         if now == "Pause":
             time.sleep(0.3)
             a = shown_step(page)
@@ -218,9 +227,28 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> d
     for p in [page, *others]:
         p.context.close()
     return {"sessions_training": sessions, "clicks": repeats, "lost_clicks": lost,
+            "browser_clock_s_median": statistics.median(on_browser) if on_browser else None,
+            "browser_clock_s_max": max(on_browser) if on_browser else None, "browser_clock_s": on_browser,
             "latency_s_median": statistics.median(latencies) if latencies else None,
             "latency_s_max": max(latencies) if latencies else None, "latency_s": latencies,
             "view_moved_after_pause": moved_after_pause, "load_avg_1m": os.getloadavg()[0]}
+
+
+# Installed once per page: arm(label) starts a measurement; result() is the milliseconds
+# from the next click event to the first DOM change after it that shows a button labelled
+# `label` (null until both happened).
+FLIP_WATCH = """() => {
+  const w = {label: null, click: null, flip: null};
+  const shows = () => [...document.querySelectorAll('button')].some(b => b.innerText.trim() === w.label);
+  document.addEventListener('click', () => { if (w.label && w.click === null) w.click = performance.now(); }, true);
+  new MutationObserver(() => {
+    if (w.click !== null && w.flip === null && shows()) w.flip = performance.now();
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  window.ganlabFlip = {
+    arm: (label) => { w.label = label; w.click = null; w.flip = null; },
+    result: () => (w.click === null || w.flip === null) ? null : w.flip - w.click,
+  };
+}"""
 
 
 def wait_for_poll(cond: Callable[[], Any], timeout: float) -> Any:
