@@ -292,6 +292,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     _check_count(args.n, "--n")
     _check_count(args.parzen_samples, "--parzen-samples")
     _check_seed(args.seed, used_up_to=1 if args.parzen else 0)  # Parzen samples use seed + 1
+    if not Path(args.run_dir).is_dir():
+        return _eval_exported(args)
+    if args.data:
+        raise GanlabError("--data is for exported generators; a run folder knows its data set")
     trainer = load_generator_run(args.run_dir, device=args.device, with_data=True)  # G and the data suffice
     n = args.n or trainer.cfg.eval_samples
     fd_note = _fd_size_note(trainer, n)
@@ -319,6 +323,28 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise GanlabError("--parzen applies to image runs; this run's data set "
                           f"{trainer.info.name!r} is made of points")
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _eval_exported(args: argparse.Namespace) -> int:
+    """`eval` of a bundled model or an exported NAME.safetensors: metrics against its data set."""
+    from ganlab.data import build_dataset
+    from ganlab.data.base import DataOptions
+    from ganlab.explore import BUNDLED_DATA
+    from ganlab.metrics.images import generator_metrics
+    from ganlab.pretrained import load_generator
+
+    if args.parzen:
+        raise GanlabError("--parzen applies to run folders; give the folder written by `train --out`")
+    gen = load_generator(args.run_dir)
+    data = args.data or BUNDLED_DATA.get(gen.name)
+    if not data:
+        raise GanlabError(f"{args.run_dir!r} is a generator without a run folder: say what it was trained "
+                          "on with --data (e.g. --data mnist)")
+    n = args.n or 10_000
+    dataset = build_dataset(DataOptions(name=data, image_size=gen.resolution, channels=gen.channels))
+    metrics = generator_metrics(gen, dataset, n, seed=args.seed)
+    print(json.dumps({"generator": gen.name, "data": data, "samples": n, **metrics}, indent=2))
     return 0
 
 
@@ -417,8 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-ema", action="store_true", help="use G rather than its EMA copy")
     s.set_defaults(func=_cmd_sample)
 
-    e = sub.add_parser("eval", help="print a run's quality metrics as JSON")
-    e.add_argument("run_dir")
+    e = sub.add_parser("eval", help="print a run's (or an exported generator's) quality metrics as JSON")
+    e.add_argument("run_dir", help="a run folder, a bundled model (mnist-32, fashion-32) or an exported "
+                   "NAME.safetensors")
+    e.add_argument("--data", default=None, help="exported generators: the data set it was trained on "
+                   "(bundled models know theirs)")
     e.add_argument("--n", type=int, default=None, help="samples (default: the run's eval_samples)")
     e.add_argument("--seed", type=int, default=EVAL_SEED)
     e.add_argument("--device", default="cpu")

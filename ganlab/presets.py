@@ -155,7 +155,8 @@ _image_preset("mnist_cdcgan", "cdcgan", "a conditional DCGAN on MNIST (one-hot j
               **_DCGAN, batch_size=128, d_lr=5e-4, g_lr=1e-3, ema=0.995, steps=3000)
 # pgan: the bundled generators' recipe. At equal GPU time (330 s) the non-saturating loss with
 # lazy R1 beat WGAN-GP + drift on both sets (classifier FD 3.99 vs 8.88 on MNIST, 6.32 vs 6.42
-# on Fashion-MNIST; assets/pgan/README.md).
+# on Fashion-MNIST); batches of 128 and 256 did worse than 64 at equal time; the bundled files
+# (200 s, two runs at once) reach FD 2.74 / 3.15 (assets/pgan/README.md).
 _image_preset("pgan", "pgan", "progressive GAN (Karras et al. 2018) at 32 px: grows 4 -> 8 -> 16 -> 32, "
               "non-saturating loss + lazy R1, Adam(0, 0.99), EMA G",
               image_size=32, channels=1, latent_dim=128, g_width=128, d_width=128, loss="ns", d_drift=0.0,

@@ -239,7 +239,9 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> d
 # `label` (null until both happened).
 FLIP_WATCH = """() => {
   const w = {label: null, click: null, flip: null};
-  const shows = () => [...document.querySelectorAll('button')].some(b => b.innerText.trim() === w.label);
+  // A button's text ends with its label (an icon's ligature name may come first).
+  const shows = () => [...document.querySelectorAll('button')].some(
+    b => b.innerText.trim().split('\\n').pop().trim() === w.label);
   document.addEventListener('click', () => { if (w.label && w.click === null) w.click = performance.now(); }, true);
   new MutationObserver(() => {
     if (w.click !== null && w.flip === null && shows()) w.flip = performance.now();

@@ -34,3 +34,10 @@ def no_runner_left_behind():
 
     close_all()
     assert wait_until(lambda: live_runner_threads() == 0, 10)
+
+
+@pytest.fixture
+def isolated_runs(tmp_path, monkeypatch, no_runner_left_behind):
+    """Runs saved by the test go to a temporary runs folder; no runner survives it."""
+    monkeypatch.setenv("GANLAB_RUNS", str(tmp_path / "runs"))
+    yield

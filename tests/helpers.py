@@ -67,3 +67,14 @@ def fake_download_module(monkeypatch: Any, cache: Path, payload: bytes | None) -
     mod.fetch, mod.cache_dir = fetch, (lambda: cache)
     monkeypatch.setitem(sys.modules, "ganlab.download", mod)
     return calls
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    """The live plots' arguments by what they show (the component's meta.view, or charts)."""
+    import json
+
+    out = {}
+    for c in at.get("component_instance"):
+        args = json.loads(c.proto.json_args)
+        out[args["meta"].get("view", "charts")] = args
+    return out

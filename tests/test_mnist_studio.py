@@ -23,7 +23,7 @@ from ganlab.train import Trainer
 from tests import helpers
 from tests.helpers import wait_until
 from ui import exports
-from ui.runner import Runner, close_all, live_runner_threads
+from ui.runner import Runner, close_all
 from ui.serverdata import SERVER_DATA_ENV, UPLOADS_ROOT, SessionUploads
 from ui.studio import compare_rows, save_upload, studio_config, to_image
 
@@ -33,12 +33,7 @@ needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST
 
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GANLAB_RUNS", str(tmp_path / "runs"))
-    yield
-    close_all()
-    assert wait_until(lambda: live_runner_threads() == 0, 10)
+pytestmark = pytest.mark.usefixtures("isolated_runs")
 
 
 def open_page() -> AppTest:

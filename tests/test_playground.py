@@ -3,7 +3,6 @@ background runner, URL state, drawing, uploads and exports."""
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 import zipfile
@@ -22,7 +21,7 @@ from ganlab.errors import DataError, DivergenceError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
 from tests import helpers
-from tests.helpers import wait_until
+from tests.helpers import figures, wait_until
 from ui import controls, exports, state
 from ui.history import LIVE
 from ui.runner import FairSlots, FrameBuffer, Runner, close_all, live_runner_threads, redraw_period
@@ -531,13 +530,6 @@ def test_good_upload_trains_on_the_users_points() -> None:
     assert "pts" in at.query_params  # small sets travel in the URL
 
 
-def figures(at: AppTest) -> dict[str, dict]:
-    """The live plots' arguments by what they show (the component's meta.view, or charts)."""
-    out = {}
-    for c in at.get("component_instance"):
-        args = json.loads(c.proto.json_args)
-        out[args["meta"].get("view", "charts")] = args
-    return out
 
 
 def names(args: dict) -> list[str]:

@@ -8,7 +8,6 @@ colour bar)."""
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from ganlab import probe
 from ganlab.config import Config
 from ganlab.train import Trainer
 from tests import helpers
-from tests.helpers import wait_until
+from tests.helpers import figures, wait_until
 from ui import exports, views
 from ui.history import LIVE, frame_at, scrub_label, scrub_options
 from ui.render import FAKE_RGB, REAL_RGB, SLIDE_SIZE, slide, slide_layout
@@ -250,12 +249,6 @@ def test_png_and_gif_exports_are_slides() -> None:
 
 
 # --- the page (AppTest) -------------------------------------------------------------------------
-def figures(at: AppTest) -> dict[str, dict]:
-    out = {}
-    for c in at.get("component_instance"):
-        args = json.loads(c.proto.json_args)
-        out[args["meta"].get("view", "charts")] = args
-    return out
 
 
 def shape_of(trace: dict) -> int:

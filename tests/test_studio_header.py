@@ -20,18 +20,12 @@ from ganlab.imageio import resize_grid
 from tests import helpers
 from tests.helpers import wait_until
 from ui import exports
-from ui.runner import close_all, live_runner_threads
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
 needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GANLAB_RUNS", str(tmp_path / "runs"))
-    yield
-    close_all()
-    assert wait_until(lambda: live_runner_threads() == 0, 10)
+pytestmark = pytest.mark.usefixtures("isolated_runs")
 
 
 def header(at: AppTest) -> str:

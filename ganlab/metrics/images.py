@@ -35,6 +35,7 @@ from ganlab.metrics.toy import fit_gaussian, frechet_distance
 from ganlab.seeds import EVAL_SEED
 
 if TYPE_CHECKING:
+    from ganlab.pretrained import PretrainedGenerator
     from ganlab.train import Trainer
     from ganlab.train.autoencoder import AutoencoderTrainer
 
@@ -290,6 +291,33 @@ def parzen_for_run(trainer: "Trainer", n_samples: int = PARZEN_SAMPLES, n_valid:
                         f"{n_valid} validation images; lower n_valid")
     fake, _ = trainer.sample(n_samples, seed=seed + 1)
     return parzen_estimate(fake, valid, test, note=note)
+
+
+def generator_metrics(gen: "PretrainedGenerator", data: "Dataset", n: int, seed: int = EVAL_SEED,
+                      real_seed: int = 2) -> dict[str, float]:
+    """The classifier metrics of an exported generator (a bundled or converted model) on
+    n samples of latents `seed` (`gen.latents`), against n of its data set's images (a
+    seeded draw, `real_seed`), plus `real_score`: the classifier score of those real
+    images, the ceiling a generator's score is compared with. `data` must hold images of
+    the generator's size and channels (ConfigError otherwise); DataError without a classifier."""
+    from ganlab.errors import ConfigError
+
+    shape = (gen.channels, gen.resolution, gen.resolution)
+    if tuple(data.x.shape[1:]) != shape:
+        raise ConfigError(f"{gen.name} makes {shape[0]} x {shape[1]} x {shape[2]} images but the data set's "
+                          f"are {' x '.join(map(str, data.x.shape[1:]))}; load it at image_size={gen.resolution}, "
+                          f"channels={gen.channels}")
+    if not has_classifier(data.info.name):
+        raise DataError(f"no classifier for data set {data.info.name!r}: the metrics need one")
+    clf = load_classifier(data.info.name)
+    gen_rng = torch.Generator().manual_seed(real_seed)
+    x = data.x.cpu()
+    idx = torch.randperm(len(x), generator=gen_rng)[:n] if n <= len(x) else torch.randint(len(x), (n,), generator=gen_rng)
+    real = x[idx]
+    fake = gen(gen.latents(n, seed), batch_size=256)  # unclamped, as a run's own samples
+    out = metrics_from_samples(clf, real, fake)
+    out["real_score"] = classifier_score(predict(clf, real)[1])
+    return out
 
 
 def real_reference(data: "Dataset", n: int, seed: int) -> dict[str, float]:
