@@ -293,7 +293,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     _check_count(args.parzen_samples, "--parzen-samples")
     _check_seed(args.seed, used_up_to=1 if args.parzen else 0)  # Parzen samples use seed + 1
     if not Path(args.run_dir).is_dir():
-        return _eval_exported(args)
+        from ganlab.explore import bundled_models
+
+        if Path(args.run_dir).is_file() or args.run_dir in bundled_models():
+            return _eval_exported(args)
+        raise GanlabError(f"{args.run_dir!r} is not a ganlab run directory, a bundled model "
+                          f"({', '.join(bundled_models())}) or an exported NAME.safetensors; give the folder "
+                          "written by `python -m ganlab train --out DIR`")
     if args.data:
         raise GanlabError("--data is for exported generators; a run folder knows its data set")
     trainer = load_generator_run(args.run_dir, device=args.device, with_data=True)  # G and the data suffice

@@ -73,7 +73,8 @@ def test_eval_of_a_bundled_generator_against_its_data_set(trained, capsys):
     assert "--data is for exported generators" in capsys.readouterr().err
     assert main(["eval", "mnist-32", "--data", "points_file", "--n", "100"]) == 2
     assert main(["eval", "no-such-model"]) == 2
-    assert "no-such-model" in capsys.readouterr().err
+    assert "'no-such-model' is not a ganlab run directory, a bundled model (fashion-32, mnist-32)" \
+        in capsys.readouterr().err
 
 
 def test_resume_continues(trained, tmp_path, capsys):
