@@ -1,27 +1,25 @@
 """Draw the home page's lab cards (assets/home/*.png) with the engine: short real runs
 of each lab's preset and the bundled MNIST generator. Deterministic (fixed seeds).
 
-    python scripts/make_home_pictures.py            # about a minute on one CPU core
+    python -m scripts.make_home_pictures            # about a minute on one CPU core
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from ganlab import probe
+from ganlab.imageio import make_grid, to_pil
+from ganlab.latent import slerp
+from ganlab.presets import resolve_config
+from ganlab.pretrained import load_generator
+from ganlab.train import Trainer
+from ui.render import rasterise
 
-from ganlab import probe  # noqa: E402
-from ganlab.imageio import make_grid, to_pil  # noqa: E402
-from ganlab.latent import slerp  # noqa: E402
-from ganlab.presets import resolve_config  # noqa: E402
-from ganlab.pretrained import load_generator  # noqa: E402
-from ganlab.train import Trainer  # noqa: E402
-from ui.render import rasterise  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "assets" / "home"
 SIZE = (360, 240)  # every card's picture: 3:2

@@ -1,7 +1,7 @@
 """Screenshots of the app's pages at the sizes a teacher meets (a desktop, a laptop /
 projector, a phone), for looking at before calling a page done.
 
-    python scripts/screenshots.py [--out /tmp/shots] [--pages home,1d,...] [--play SECONDS]
+    python -m scripts.screenshots [--out /tmp/shots] [--pages home,1d,...] [--play SECONDS]
 
 Starts `streamlit run app.py` on a free port (as scripts/measure_playground.py does),
 opens each page in headless Chromium at 1600x1000, 1280x720 and 390x844 (and the
@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from scripts.measure_playground import start_server
 
-from scripts.measure_playground import start_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGES = {"home": "/", "1d": "/GAN_in_1D?preset=gan1d", "playground": "/Gaussian_playground",
          "collapse": "/Gaussian_playground?preset=collapse", "lab": "/Latent_lab",

@@ -1,5 +1,5 @@
 """What the home page and the app's navigation know about the labs: their pages in
-order, titles, pictures (assets/home/, drawn by scripts/make_home_pictures.py) and the
+order, titles, pictures (assets/home/, drawn by `python -m scripts.make_home_pictures`) and the
 device sentence."""
 from __future__ import annotations
 
