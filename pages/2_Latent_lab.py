@@ -18,7 +18,7 @@ from ganlab import probe
 from ganlab.errors import GanlabError
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.train.side_by_side import SideBySide, side_by_side
-from ui import controls, exports, persist, run_controls, state, views
+from ui import controls, exports, persist, projector, run_controls, state, views
 from ui.history import nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
@@ -152,8 +152,9 @@ runner.set_stop_at(stop_at)
 
 with runner.hold() as model:
     batched, k = model.batched, model.k
-st.caption(f"{k} runs, trained as one batched computation" if batched else
-           f"{k} runs, trained one after the other (their shapes differ, so they cannot share a batch)")
+if not projector.is_on():  # a projector keeps its lines for the views
+    st.caption(f"{k} runs, trained as one batched computation" if batched else
+               f"{k} runs, trained one after the other (their shapes differ, so they cannot share a batch)")
 
 
 # --- controls ----------------------------------------------------------------------------------
@@ -164,7 +165,8 @@ def reset_runs() -> None:
 
 cols = st.columns([1, 1, 1, 1, 1, 3])
 # The label decides the action (a click delivered twice must not undo itself).
-cols[0].button("⏸ Pause" if runner.playing else "▶ Play", key="lab.play", type="primary",
+cols[0].button("Pause" if runner.playing else "Play", key="lab.play", type="primary",
+               icon=":material/pause:" if runner.playing else ":material/play_arrow:",
                on_click=runner.pause if runner.playing else runner.play, width="stretch")
 cols[1].button("Step D", on_click=runner.step_clicked, args=(True, False), width="stretch", key="lab.step_d")
 cols[2].button("Step G", on_click=runner.step_clicked, args=(False, True), width="stretch", key="lab.step_g")
@@ -192,8 +194,9 @@ def verdict(diagnosis: Any, diverged: str | None, name: str) -> None:
 
 @st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
-    scrub = st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%",
-                      key="lab.scrub", help="100% = live")
+    # The slider is drawn under the views (a projector shows the views above the fold);
+    # its value is read first.
+    scrub = ss.get("lab.scrub", 100)
     real, box = ss["lab.real"], ss["lab.box"]
     past = nearest_frame(runner.frames() if scrub < 100 else [], scrub)
     with runner.hold() as m:
@@ -213,8 +216,11 @@ def live_view() -> None:
                     fig = views.view_2d(box, real, fakes[i], title=f"step {step}", uirevision=revision)
                 else:
                     fig = views.view_3d(box, real, fakes[i], uirevision=revision)
-                live_plot(fig, key=f"lab.view.{i}", height=340, meta={"step": step, "run": i})
+                live_plot(fig, key=f"lab.view.{i}", height=300 if projector.is_on() else 340,
+                          meta={"step": step, "run": i})
                 verdict(verdicts[i], diverged[i], labels[i])
+    st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%", key="lab.scrub",
+              help="100% = live")
     st.caption(f"step {step}{'' if past is None else ' (history)'} · {runner.steps_per_second:.0f} steps/s · "
                + " · ".join(f"{n}: D {x['d_loss']:.3f} G {x['g_loss']:.3f}" for n, x in zip(labels, last)))
     if runner.error:

@@ -36,6 +36,18 @@ def test_opens_ready_to_play_with_the_lesson() -> None:
     assert "Next: Eight blobs in 2-D" in " ".join(c.value for c in at.caption)
 
 
+def test_projector_mode_keeps_the_lesson_strip_to_one_line() -> None:
+    """On a projector the strip names the step and links the next one; the sentence on
+    what to watch (three lines at projector size) is left to the teacher."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["preset"] = "gan1d"
+    at.session_state["projector.on"] = True
+    at.run()
+    strip = " ".join(m.value for m in at.markdown)
+    assert "Step 1 of" in strip and "D (blue)" not in strip
+    assert "Next: Eight blobs in 2-D" in " ".join(c.value for c in at.caption)
+
+
 def test_step_d_moves_only_d_and_step_g_only_g() -> None:
     at = open_page()
     runner = runner_of(at)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from ui import projector
+
 
 @dataclass(frozen=True)
 class Lesson:
@@ -91,9 +93,12 @@ def lesson_strip(page: str) -> None:
             return
     st.session_state[remembered] = i
     step = LESSONS[i]
-    box = st.container(border=True)
+    # On a projector the teacher says what to watch: one line (the step and the next link),
+    # so the main view stays above the fold at 1280 x 720.
+    compact = projector.is_on()
+    box = st.container(border=not compact)
     cols = box.columns([5, 2], vertical_alignment="center")
-    cols[0].markdown(f"**Step {i + 1} of {len(LESSONS)}: {step.title}.** {step.watch}")
+    cols[0].markdown(f"**Step {i + 1} of {len(LESSONS)}: {step.title}.**" + ("" if compact else f" {step.watch}"))
     with cols[1]:
         if i + 1 < len(LESSONS):
             link(LESSONS[i + 1], f"Next: {LESSONS[i + 1].title}")
