@@ -1,4 +1,5 @@
-"""Training threads run niced (ui.runner.TRAIN_NICE), so clicks and page scripts win the CPU."""
+"""GANLAB_TRAIN_NICE (ui.runner.TRAIN_NICE): training threads can run niced, so clicks and
+page scripts win the CPU; off by default."""
 from __future__ import annotations
 
 import sys
@@ -34,7 +35,8 @@ class Recorder:
         time.sleep(0.001)
 
 
-def test_the_training_thread_is_niced_and_the_caller_is_not() -> None:
+def test_the_training_thread_is_niced_and_the_caller_is_not(monkeypatch) -> None:
+    monkeypatch.setattr(runner_mod, "TRAIN_NICE", 10)
     before = thread_nice(threading.get_native_id())
     model = Recorder()
     r = Runner(model)
@@ -43,7 +45,7 @@ def test_the_training_thread_is_niced_and_the_caller_is_not() -> None:
         assert wait_until(lambda: model.step_count > 5, 20)
         (tid,) = model.thread_ids
         assert tid != threading.get_native_id()
-        assert thread_nice(tid) == min(19, before + runner_mod.TRAIN_NICE)
+        assert thread_nice(tid) == min(19, before + 10)
         assert thread_nice(threading.get_native_id()) == before  # only the training thread
     finally:
         r.close()

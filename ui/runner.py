@@ -148,16 +148,19 @@ def _name_os_thread(name: str) -> None:
         pass
 
 
-# Training threads run at this nice value (Linux, per thread; 0 = unchanged). Clicks,
-# page scripts and the web server's event loop then win the CPU whenever they need it:
-# a Pause click no longer waits behind other sessions' training for its core. With
-# nothing else to run, a niced thread trains as fast as before.
-TRAIN_NICE = int(os.environ.get("GANLAB_TRAIN_NICE", "10"))
+# Training threads' nice value is raised by this much (Linux, per thread), so that clicks,
+# page scripts and the web server's event loop win the CPU over training. Off by
+# default: +10 made no measurable difference to Play / Pause latency with 10 sessions on
+# this 2-core machine (docs/benchmarks.md), where the browsers share the cores; a server
+# whose browsers run elsewhere may set GANLAB_TRAIN_NICE=10.
+TRAIN_NICE = int(os.environ.get("GANLAB_TRAIN_NICE", "0"))
 
 
-def _lower_thread_priority(nice: int = TRAIN_NICE) -> None:
-    """Raise the calling OS thread's nice value by `nice` (at most 19; Linux: nice is per
-    thread). Never raises: where it is not allowed, training runs at normal priority."""
+def _lower_thread_priority(nice: int | None = None) -> None:
+    """Raise the calling OS thread's nice value by `nice` (default TRAIN_NICE; at most 19;
+    Linux: nice is per thread). Never raises: where it is not allowed, training runs at
+    normal priority."""
+    nice = TRAIN_NICE if nice is None else nice
     if nice <= 0 or sys.platform != "linux":
         return
     try:

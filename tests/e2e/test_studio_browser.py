@@ -68,7 +68,8 @@ def test_grid_appears_changes_pauses_and_survives_a_page_switch(browser, server)
                  what="training to continue from where it was")
     finally:
         ctx.close()
-    wait_for(lambda: server.runner_threads() == 0, timeout=20, what="the training thread to stop")
+    wait_for(lambda: server.runner_threads() == 0, timeout=60, what="the training thread to stop "
+             "(its last act is the autosave)")
 
 
 def header(page: Page) -> str:
@@ -129,4 +130,5 @@ def test_start_new_run_renames_the_header_at_once_and_stop_lists_the_run(browser
         assert page.get_by_text("No image runs there yet.").count() == 0
     finally:
         ctx.close()
-    wait_for(lambda: server.runner_threads() == 0, timeout=20, what="the training thread to stop")
+    wait_for(lambda: server.runner_threads() == 0, timeout=60, what="the training thread to stop "
+             "(its last act is the autosave)")
