@@ -84,7 +84,7 @@ def image_stats(images: Tensor) -> dict[str, Tensor]:
     """
     if images.dim() != 4 or images.shape[1] not in (1, 3):
         raise ConfigError(f"image statistics need images (N, 1 or 3, H, W); got {tuple(images.shape)}")
-    x = ((images.detach().double().cpu().clamp(-1, 1) + 1) / 2)
+    x = _unit(images)
     grey = x.mean(1)  # (N, H, W) brightness in [0, 1]
     n, h, w = grey.shape
     ink = grey if _dark_background(grey) else 1 - grey
@@ -110,6 +110,11 @@ def image_stats(images: Tensor) -> dict[str, Tensor]:
     }
 
 
+def _unit(images: Tensor) -> Tensor:
+    """Images in [-1, 1] (clipped) -> float64 on the CPU in [0, 1]."""
+    return (images.detach().double().cpu().clamp(-1, 1) + 1) / 2
+
+
 def _dark_background(grey: Tensor) -> bool:
     """Whether pictures (N, H, W) in [0, 1] are drawn on a dark background: their border's median."""
     border = torch.cat([grey[:, 0], grey[:, -1], grey[:, :, 0], grey[:, :, -1]], 1)
@@ -119,7 +124,7 @@ def _dark_background(grey: Tensor) -> bool:
 def _ink_words(images: Tensor) -> tuple[str, str]:
     """"thicker / thinner strokes" for grey pictures on a dark background (digits, clothes);
     "darker / lighter" on a light background (the ink is dark there); "brighter / darker" for colour."""
-    grey = ((images.detach().double().cpu().clamp(-1, 1) + 1) / 2).mean(1)
+    grey = _unit(images).mean(1)
     if images.shape[1] == 3:
         return ("brighter", "darker") if _dark_background(grey) else ("darker", "lighter")
     return WORDS["ink"] if _dark_background(grey) else ("darker", "lighter")
@@ -266,12 +271,12 @@ def _read_effects(path: Path, k: int) -> list[DirectionEffect] | None:
 
 def _write_effects(path: Path, effects: list[DirectionEffect]) -> None:
     """Save effects atomically; a read-only cache only costs the recomputation next time."""
-    from ganlab.runs import atomic_write
+    from ganlab.runs import write_text_atomic
 
     text = json.dumps({"version": VERSION, "effects": [asdict(e) for e in effects]}, indent=1)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_text_atomic(path, text)
     except OSError:
         pass
 

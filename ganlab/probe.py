@@ -233,9 +233,12 @@ def g_gradients(trainer: Trainer, points: np.ndarray, real: np.ndarray | None = 
     return _numpy(-grad * len(x))
 
 
-def frame(trainer: Trainer, res: int = 48, ema: bool = False, box: np.ndarray | None = None) -> Frame:
+def frame(trainer: Trainer, res: int = 48, ema: bool = False, box: np.ndarray | None = None,
+          fake: np.ndarray | None = None) -> Frame:
     """A `Frame` of the run now: fixed-noise fakes and D's surface over `box` (D, 2)
     (default `view_box`; a view that grew past the data's box passes its own).
+    `fake`: this step's `fake_points(trainer, ema)` when the caller already made them
+    (to fit the view to them), so G does not run twice.
 
     For 3-D data the surface stays the slice through the middle of the data's box,
     whatever `box` says about the third axis.
@@ -244,7 +247,8 @@ def frame(trainer: Trainer, res: int = 48, ema: bool = False, box: np.ndarray | 
     box = data_box if box is None else np.asarray(box, dtype=np.float32)
     plane = np.concatenate([box[:2], data_box[2:]]) if box.shape[0] > 2 else box
     surface = d_surface(trainer, plane, res) if box.shape[0] >= 2 else None  # 1-D: see frame_1d
-    return Frame(step=trainer.step_count, fake=fake_points(trainer, ema=ema), surface=surface, box=box)
+    fake = fake_points(trainer, ema=ema) if fake is None else fake
+    return Frame(step=trainer.step_count, fake=fake, surface=surface, box=box)
 
 
 # --- 1-D runs: the picture of Goodfellow et al. 2014, Figure 1 -------------------------

@@ -297,7 +297,8 @@ def live_view() -> None:
         past = frame_at(runner.frames(), scrub) if scrub != LIVE else None
         live = past is None
         if live:  # D's surface over the whole view, however far it grew
-            frame = probe.frame(trainer, ema=ema, box=view_range.follow(probe.fake_points(trainer, ema=ema)))
+            fake = probe.fake_points(trainer, ema=ema)
+            frame = probe.frame(trainer, ema=ema, box=view_range.follow(fake), fake=fake)
         else:
             frame = past[1]
             view_range.follow(frame.fake)

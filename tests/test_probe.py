@@ -178,3 +178,14 @@ def test_surface_with_minibatch_std_discriminator() -> None:
         s = probe.d_surface(t, res=res)
         assert s.shape == (res, res) and np.isfinite(s).all()
     assert probe.g_gradients(t, probe.fake_points(t)).shape == (100, 2)
+
+
+def test_frame_takes_the_fakes_the_caller_already_made(monkeypatch) -> None:
+    """The playground fits its view to the fakes, then asks for the frame: G runs once."""
+    t = Trainer(small())
+    fake = probe.fake_points(t)
+    calls = []
+    monkeypatch.setattr(probe, "fake_points", lambda *a, **k: calls.append(1) or fake)
+    f = probe.frame(t, fake=fake)
+    assert f.fake is fake and calls == []
+    assert np.array_equal(probe.frame(t).fake, fake) and calls == [1]  # without it, made once

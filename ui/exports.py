@@ -76,6 +76,8 @@ def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: 
         half = max(probe.surface_range(sf, kind)[1] for sf in surfaces)
         scale = (-half, half)
     return slides_gif([_slide_of(f, real, box, title, scale, kind, show_surface, size) for f in picked], fps)
+
+
 def history_csv(rows: Sequence[dict[str, float]]) -> str:
     """History rows -> CSV text, one column per key seen (step first), blanks where absent."""
     keys: list[str] = []
@@ -115,8 +117,9 @@ def png_now(runner: Runner[Trainer], real: np.ndarray, view: ViewRange | None = 
     and fixed-noise fake points, on the live view's axes (`view`, followed to the
     points now; default the data's box)."""
     with runner.hold() as trainer:
-        box = None if view is None else view.copy().follow(probe.fake_points(trainer, ema=ema))
-        frame, kind = probe.frame(trainer, ema=ema, box=box), probe.surface_kind(trainer.cfg.loss)
+        fake = probe.fake_points(trainer, ema=ema)
+        box = None if view is None else view.copy().follow(fake)
+        frame, kind = probe.frame(trainer, ema=ema, box=box, fake=fake), probe.surface_kind(trainer.cfg.loss)
     return png_bytes(frame, real, kind, title=title, show_surface=show_surface)
 
 

@@ -148,28 +148,6 @@ def _name_os_thread(name: str) -> None:
         pass
 
 
-# Training threads' nice value is raised by this much (Linux, per thread), so that clicks,
-# page scripts and the web server's event loop win the CPU over training. Off by
-# default: +10 made no measurable difference to Play / Pause latency with 10 sessions on
-# this 2-core machine (docs/benchmarks.md), where the browsers share the cores; a server
-# whose browsers run elsewhere may set GANLAB_TRAIN_NICE=10.
-TRAIN_NICE = int(os.environ.get("GANLAB_TRAIN_NICE", "0"))
-
-
-def _lower_thread_priority(nice: int | None = None) -> None:
-    """Raise the calling OS thread's nice value by `nice` (default TRAIN_NICE; at most 19;
-    Linux: nice is per thread). Never raises: where it is not allowed, training runs at
-    normal priority."""
-    nice = TRAIN_NICE if nice is None else nice
-    if nice <= 0 or sys.platform != "linux":
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-    except OSError:
-        pass
-
-
 class FairSlots:
     """At most `n` holders at a time, served first come, first served (a context manager).
 
@@ -488,7 +466,6 @@ class Runner(Generic[M]):
 
     def _loop(self) -> None:
         _name_os_thread(THREAD_PREFIX)
-        _lower_thread_priority()
         try:
             self._train_loop()
         finally:
@@ -565,7 +542,7 @@ class Runner(Generic[M]):
         slot = self.autosave
         if slot is None:
             return
-        step = int(getattr(model, "step_count", self.steps_done))
+        step = self.model_step()
         if step == self._saved_step or step == 0:
             return
         try:

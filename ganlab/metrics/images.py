@@ -152,13 +152,16 @@ def metrics_from_samples(clf: Classifier, real: Tensor, fake: Tensor,
     return out
 
 
+def seeded_subset(x: Tensor, n: int, seed: int) -> Tensor:
+    """n rows of x (on the CPU), a choice seeded by `seed`, without replacement when n <= len(x)."""
+    rng = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(x), generator=rng)[:n] if n <= len(x) else torch.randint(len(x), (n,), generator=rng)
+    return x[idx.to(x.device)].cpu()
+
+
 def real_images(trainer: "Trainer", n: int, seed: int) -> Tensor:
     """n of the run's training images (uint8, CPU), a seeded choice without replacement when possible."""
-    x = trainer.data.x
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(x), generator=gen)[:n] if n <= len(x) else \
-        torch.randint(len(x), (n,), generator=gen)
-    return x[idx.to(x.device)].cpu()
+    return seeded_subset(trainer.data.x, n, seed)
 
 
 # data tensor -> {(n, seed): real subset}, so repeated evaluations reuse one subset
@@ -310,10 +313,7 @@ def generator_metrics(gen: "PretrainedGenerator", data: "Dataset", n: int, seed:
     if not has_classifier(data.info.name):
         raise DataError(f"no classifier for data set {data.info.name!r}: the metrics need one")
     clf = load_classifier(data.info.name)
-    gen_rng = torch.Generator().manual_seed(real_seed)
-    x = data.x.cpu()
-    idx = torch.randperm(len(x), generator=gen_rng)[:n] if n <= len(x) else torch.randint(len(x), (n,), generator=gen_rng)
-    real = x[idx]
+    real = seeded_subset(data.x, n, real_seed)
     fake = gen(gen.latents(n, seed), batch_size=256)  # unclamped, as a run's own samples
     out = metrics_from_samples(clf, real, fake)
     out["real_score"] = classifier_score(predict(clf, real)[1])
