@@ -25,6 +25,8 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
 DataSource = tuple[str, int, int, str]  # explore.training_images' (data, image_size, channels, path)
 ss = st.session_state
 

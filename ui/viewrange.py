@@ -84,7 +84,6 @@ class ViewRange:
         self._shrink_votes[grow | shrink] = 0
         return self.box()
 
-
     def copy(self) -> "ViewRange":
         """An independent copy (e.g. for an export made in another thread)."""
         twin = ViewRange(self.data_box.copy(), self.over.copy(), self.limit)
