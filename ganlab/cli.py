@@ -347,6 +347,12 @@ def _eval_exported(args: argparse.Namespace) -> int:
     if not data:
         raise GanlabError(f"{args.run_dir!r} is a generator without a run folder: say what it was trained "
                           "on with --data (e.g. --data mnist)")
+    from ganlab.classifier import has_classifier
+
+    with_classifier = [name for name in BUNDLED_DATA.values() if has_classifier(name)]
+    if not has_classifier(data):
+        raise GanlabError(f"--data {data}: the metrics need an image set with a trained classifier; "
+                          f"give one of {', '.join(with_classifier)}")
     n = args.n or 10_000
     dataset = build_dataset(DataOptions(name=data, image_size=gen.resolution, channels=gen.channels))
     metrics = generator_metrics(gen, dataset, n, seed=args.seed)

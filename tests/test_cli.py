@@ -71,7 +71,9 @@ def test_eval_of_a_bundled_generator_against_its_data_set(trained, capsys):
     out, _ = trained
     assert main(["eval", str(out), "--data", "mnist"]) == 2
     assert "--data is for exported generators" in capsys.readouterr().err
-    assert main(["eval", "mnist-32", "--data", "points_file", "--n", "100"]) == 2
+    assert main(["eval", "mnist-32", "--data", "ring8", "--n", "100"]) == 2
+    assert "--data ring8: the metrics need an image set with a trained classifier; give one of mnist, " \
+        "fashion_mnist" in capsys.readouterr().err
     assert main(["eval", "no-such-model"]) == 2
     assert "'no-such-model' is not a ganlab run directory, a bundled model (fashion-32, mnist-32)" \
         in capsys.readouterr().err
