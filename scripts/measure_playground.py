@@ -1,7 +1,8 @@
 """Measure how the Gaussian playground feels in a real browser, and print the figures.
 
-    python scripts/measure_playground.py [--seconds 15] [--speed 20] [--sessions 10]
-    python scripts/measure_playground.py --clicks 20 --click-sessions 10 --only-clicks
+    python -m scripts.measure_playground [--seconds 15] [--speed 20] [--sessions 10]
+    python -m scripts.measure_playground --clicks 20 --click-sessions 10 --only-clicks
+    python -m scripts.measure_playground --socket-sessions 30 --only-sockets
 
 Starts `streamlit run app.py` on a free port (or uses --url), opens the playground in
 headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 fake +
@@ -16,7 +17,8 @@ headless Chromium (Debian's /usr/bin/chromium, or $GANLAB_CHROMIUM) with 1,000 f
   whether the view stood still after Pause, with 1 and with N sessions training;
 - N sessions at once: each one trains, a reset in one leaves the others alone,
   and the server's thread count returns to its idle value after they close.
-Every figure comes from the browser's own redraw log (`window.ganlabLivePlot`).
+The browser figures come from the browser's own redraw log (`window.ganlabLivePlot`),
+the socket figures from the frames each socket session received.
 Not a test: no thresholds, the numbers depend on the machine and its load.
 """
 from __future__ import annotations
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from playwright.sync_api import Browser, Frame, Page, sync_playwright
+
+from scripts.socket_sessions import SocketPool
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -185,14 +189,21 @@ def measure_pause(page: Page, repeats: int) -> tuple[list[float], list[float]]:
     return browser, driver
 
 
-def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> dict[str, Any]:
-    """Play / Pause clicks alternately in one session while `sessions - 1` others train:
-    per click, seconds until the button shows the other label (the click took effect),
-    polled every 20 ms; a click that has not flipped it within 5 s is lost. For Pause
-    also whether the view's step then stayed still (training really stopped)."""
-    others = [open_page(browser, url, "10") for _ in range(sessions - 1)]
-    for p in others:
-        p.get_by_role("button", name="Play", exact=True).click()
+def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int, load: str = "socket") -> dict[str, Any]:
+    """Play / Pause clicks alternately in one session while `sessions - 1` others train
+    (socket sessions or browser pages, `load`): per click, seconds until the button
+    shows the other label (the click took effect), polled every 20 ms; a click that has
+    not flipped it within 5 s is lost. For Pause also whether the view's step then
+    stayed still (training really stopped)."""
+    others: list[Page] = []
+    pool = None
+    if sessions > 1 and load == "socket":
+        pool = SocketPool(url, sessions - 1)
+        pool.click_all("pg.play")
+    elif sessions > 1:
+        others = [open_page(browser, url, "10") for _ in range(sessions - 1)]
+        for p in others:
+            p.get_by_role("button", name="Play", exact=True).click()
     page = open_page(browser, url, "10")
     # The browser's clock: the click event (capture phase, before Streamlit sees it) and
     # the first moment a button reads the other label (a MutationObserver on the page).
@@ -224,9 +235,14 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int) -> d
             a = shown_step(page)
             time.sleep(1.0)
             moved_after_pause += shown_step(page) != a
+    others_trained = [pool.shown_step(i) > 0 for i in range(sessions - 1)] if pool else []
     for p in [page, *others]:
         p.context.close()
-    return {"sessions_training": sessions, "clicks": repeats, "lost_clicks": lost,
+    if pool is not None:
+        pool.close()
+    return {"sessions_training": sessions, "other_sessions": load if sessions > 1 else None,
+            "other_socket_sessions_all_trained": all(others_trained) if pool else None,
+            "clicks": repeats, "lost_clicks": lost,
             "browser_clock_s_median": statistics.median(on_browser) if on_browser else None,
             "browser_clock_s_max": max(on_browser) if on_browser else None, "browser_clock_s": on_browser,
             "latency_s_median": statistics.median(latencies) if latencies else None,
@@ -267,6 +283,79 @@ def shown_step(page: Page) -> int:
     return int(on_view(page, "() => Number(document.body.dataset.step)"))
 
 
+def back_to_idle(url: str, pid: int, idle: int, t_close: float) -> tuple[float | None, bool]:
+    """Seconds from t_close until the server's thread count is back to `idle` (None:
+    not within 30 s), and whether a page visit was needed to get there.
+
+    The total also counts the web server's worker threads (anyio's pool under
+    Streamlit's server): they grow with the load and leave after 10 s idle, but the
+    pool only looks for idle ones when it is next used. So wait, and if the count is
+    still high after 15 s, one visit to the home page lets the pool prune."""
+    nudged = False
+    try:
+        wait_for(lambda: threads(pid) <= idle, 15)
+    except TimeoutError:
+        nudged = True
+        SocketPool(url, 1, page="").close()  # one visit to the home page
+    try:
+        wait_for(lambda: threads(pid) <= idle, 15)
+        return round(time.monotonic() - t_close, 1), nudged
+    except TimeoutError:
+        return None, nudged
+
+
+def measure_socket_sessions(url: str, pid: int, n: int, seconds: float) -> dict[str, Any]:
+    """n socket sessions train at once for `seconds`: per session the training steps/s
+    and redraws/s (frames that showed a new step) it received; then a reset in one
+    must leave the others training, and after all close the training threads stop
+    and the server's thread count returns to its idle value."""
+    SocketPool(url, n).close()  # warm up: the first sessions import and build more
+    time.sleep(3.0)
+    idle = threads(pid)
+    pool = SocketPool(url, n)
+    pool.click_all("pg.play")
+    time.sleep(3.0)
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    t1 = time.monotonic()
+    peak, training = threads(pid), runner_threads(pid)
+    steps, redraws = [], []
+    for i in range(n):
+        seen = [(t, step) for t, step in changed(pool.frames(i)) if t0 <= t <= t1]
+        redraws.append(len(seen) / (t1 - t0))
+        steps.append((seen[-1][1] - seen[0][1]) / (seen[-1][0] - seen[0][0]) if len(seen) > 1 else 0.0)
+    first = [pool.shown_step(i) for i in range(n)]
+    pool.click(0, "pg.reset")
+    t_reset = time.monotonic()
+    wait_for(lambda: 0 <= pool.shown_step(0) < first[0], 120)
+    reset_s = round(time.monotonic() - t_reset, 1)
+    time.sleep(3.0)
+    later = [pool.shown_step(i) for i in range(n)]
+    notices = sorted({text for s in pool.sessions for text in s.notices})
+    pool.close()
+    t_close = time.monotonic()
+    wait_for(lambda: runner_threads(pid) == 0, 60)
+    stopped = round(time.monotonic() - t_close, 1)
+    back, nudged = back_to_idle(url, pid, idle, t_close)
+    spread = lambda xs: {"min": round(min(xs), 1), "median": round(statistics.median(xs), 1),  # noqa: E731
+                         "max": round(max(xs), 1)}
+    return {"sessions": n, "seconds": seconds, "all_trained": all(x > 0 for x in steps),
+            "train_steps_per_s": spread(steps), "train_steps_per_s_all_sessions": round(sum(steps)),
+            "redraws_per_s": spread(redraws), "redraws_per_s_all_sessions": round(sum(redraws), 1),
+            "errors_shown": notices, "reset_isolated": later[0] < first[0] and all(
+                b > a for a, b in zip(first[1:], later[1:])), "seconds_to_show_reset": reset_s,
+            "training_threads_while_playing": training, "training_threads_after_close": runner_threads(pid),
+            "seconds_until_training_threads_stopped": stopped, "threads_idle": idle,
+            "threads_training": peak, "threads_after_close": threads(pid),
+            "seconds_back_to_idle_thread_count": back, "page_visit_needed": nudged,
+            "load_avg_1m": os.getloadavg()[0]}
+
+
+def changed(frames: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """The frames that showed a step different from the frame before."""
+    return [f for prev, f in zip(frames, frames[1:]) if f[1] != prev[1]]
+
+
 def measure_sessions(browser: Browser, url: str, pid: int, n: int) -> dict[str, Any]:
     warm = [open_page(browser, url, "10") for _ in range(n)]
     for p in warm:
@@ -292,24 +381,7 @@ def measure_sessions(browser: Browser, url: str, pid: int, n: int) -> dict[str, 
     t_close = time.monotonic()
     wait_for(lambda: runner_threads(pid) == 0, 30)
     stopped = round(time.monotonic() - t_close, 1)
-    # The total also counts the web server's worker threads (anyio's pool under
-    # Streamlit's server): they grow with the load and leave after 10 s idle, but the
-    # pool only looks for idle ones when it is next used. So wait, and if the count
-    # is still high after 15 s, one visit to the home page lets the pool prune.
-    back, nudged = None, False
-    try:
-        wait_for(lambda: threads(pid) <= idle, 15)
-    except TimeoutError:
-        nudged = True
-        visit = browser.new_context().new_page()
-        visit.goto(url)
-        visit.get_by_text("a GAN laboratory").first.wait_for(timeout=60_000)
-        visit.context.close()
-    try:
-        wait_for(lambda: threads(pid) <= idle, 15)
-        back = round(time.monotonic() - t_close, 1)
-    except TimeoutError:
-        pass
+    back, nudged = back_to_idle(url, pid, idle, t_close)
     return {"sessions": n, "all_trained": all(s > 0 for s in first), "steps_after_10s": first,
             "reset_isolated": others_kept and later[0] < first[0], "seconds_to_show_reset": reset_s,
             "training_threads_while_playing": training, "training_threads_after_close": runner_threads(pid),
@@ -328,7 +400,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clicks", type=int, default=0,
                     help="Play / Pause clicks to time, with 1 and with --click-sessions sessions training")
     ap.add_argument("--click-sessions", type=int, default=10)
+    ap.add_argument("--load", choices=("socket", "browser"), default="socket",
+                    help="what the other sessions of --click-sessions are (see above)")
     ap.add_argument("--only-clicks", action="store_true", help="skip the rate, pause and session figures")
+    ap.add_argument("--socket-sessions", type=int, default=0, help="socket sessions training at once (0 = skip)")
+    ap.add_argument("--socket-seconds", type=float, default=20.0, help="length of the socket sessions' measurement")
+    ap.add_argument("--only-sockets", action="store_true", help="only the socket sessions' figures")
     args = ap.parse_args(argv)
     exe = os.environ.get("GANLAB_CHROMIUM", "/usr/bin/chromium")
     if not Path(exe).is_file():
@@ -336,10 +413,14 @@ def main(argv: list[str] | None = None) -> int:
     url, proc = (args.url, None) if args.url else start_server()
     report(cpus=os.cpu_count(), load_avg_1m=os.getloadavg()[0])
     try:
+        if args.socket_sessions and proc is not None:
+            report(socket_sessions=measure_socket_sessions(url, proc.pid, args.socket_sessions, args.socket_seconds))
+        if args.only_sockets:
+            return 0
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
             for n in (1, args.click_sessions) if args.clicks else ():
-                report(**{f"play_pause_clicks_{n}_sessions": measure_clicks(browser, url, args.clicks, n)})
+                report(**{f"play_pause_clicks_{n}_sessions": measure_clicks(browser, url, args.clicks, n, args.load)})
             if args.only_clicks:
                 browser.close()
                 return 0

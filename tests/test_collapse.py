@@ -175,7 +175,9 @@ def test_demo_presets_do_not_inherit_the_tuned_stabilisers():
         assert cfg.data == "ring8"
         assert (cfg.d_r1, cfg.d_mbstd, cfg.pack, cfg.lr_schedule) == (0.0, 0, 1, "constant")
     assert resolve_config(None, "collapse").ema == 0.0  # the page shows G itself hopping
-    # the collapse demo sets Adam(0, 0.99) itself: with it G's clump lands on a mode
-    # (ganlab/presets.py, tests/test_collapse_preset.py); the lab's stays Adam(0.5, 0.999)
+    # the collapse demo is Metz et al. 2017's plain GAN: a 256-d latent, Adam(0.5, 0.999)
+    # lr 1e-4 for both (ganlab/presets.py, tests/test_collapse_preset.py)
+    demo = resolve_config(None, "collapse")
+    assert (demo.latent_dim, demo.d_lr, demo.g_lr, demo.d_beta1, demo.batch_size) == (256, 1e-4, 1e-4, 0.5, 512)
     lab = resolve_config(None, "lab-collapse")
     assert (lab.d_beta1, lab.d_beta2, lab.g_beta2) == (0.5, 0.999, 0.999)

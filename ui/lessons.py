@@ -38,8 +38,8 @@ LESSONS: tuple[Lesson, ...] = (
            "Press Play: the orange samples spread out until they cover all eight blobs, and the heat "
            "map (D's opinion) fades to an even colour.", {"preset": "ring8"}),
     Lesson("collapse", "Mode collapse", "pages/1_Gaussian_playground.py",
-           "D learns ten times slower than G: the samples pile onto one or a few blobs and hop from "
-           "one to the next instead of covering the ring.", {"preset": "collapse"}),
+           "A plain GAN on the ring: the samples pile onto one blob, D learns that blob is fake, "
+           "and they hop to the next instead of covering the ring.", {"preset": "collapse"}),
     Lesson("latent", "The latent dimension", "pages/2_Latent_lab.py",
            "Four runs side by side: with a 1-D latent G can only draw a curve; from 2 latent dimensions "
            "on, its samples fill the plane.", {"lab": "latent-sweep"}),
