@@ -232,15 +232,15 @@ def controls_bar() -> None:
     # In projector mode the view options and the history fold into one button, so that
     # the view starts high on a 1280 x 720 screen.
     holder = st.popover("View options and history") if projector.is_on() else st.container()
-    opts = holder.columns([2, 1, 1, 1, 1])
+    opts = holder.columns([1.4, 1, 1, 1, 1])  # short labels: none is cut at 1280 px
     opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view", on_change=redraw)
     opts[1].checkbox("D heat map", value=True, key="pg.surface", on_change=redraw)
     opts[2].checkbox("G manifold", value=False, key="pg.manifold", on_change=redraw,
                      help="G applied to a grid of latent points")
-    opts[3].checkbox("Gradient arrows", value=False, key="pg.arrows", on_change=redraw,
-                     help="where G's loss pushes each fake point")
-    opts[4].checkbox("EMA generator", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
-                     help="show the averaged G (used by the metrics) instead of G itself")
+    opts[3].checkbox("G's push", value=False, key="pg.arrows", on_change=redraw,
+                     help="arrows: where G's loss pushes each fake point (its gradient)")
+    opts[4].checkbox("EMA of G", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
+                     help="show the averaged generator (used by the metrics) instead of G itself")
     options = scrub_options(runner.frames())
     if ss.get("pg.scrub") not in options:  # a new run, or a step no longer recorded: live
         ss["pg.scrub"] = LIVE

@@ -19,6 +19,7 @@ from ganlab.errors import GanlabError
 from ui.explorer import class_row, export_panel, inversion_panel, png
 from ui.model_choice import choose_model, nearest_index
 from ui.runner import configure_torch_threads
+from ui import projector
 from ui.lessons import lesson_strip
 
 st.set_page_config(page_title="Latent explorer", page_icon="🧭", layout="wide")
@@ -55,9 +56,12 @@ def new_sample() -> None:
 
 st.title("Latent explorer")
 lesson_strip("pages/4_Latent_explorer.py")
-st.markdown("A generator turns every point of its latent space into a picture: here you pick a trained "
-            "generator, start from its clearest sample and move through that space along the directions "
-            "in which its pictures change most, between samples, or to the latent of a picture of your own.")
+if projector.is_on():  # one line on a projector: the current sample must fit above the fold
+    st.markdown("A generator turns every point of its latent space into a picture: move through that space.")
+else:
+    st.markdown("A generator turns every point of its latent space into a picture: here you pick a trained "
+                "generator, start from its clearest sample and move through that space along the directions "
+                "in which its pictures change most, between samples, or to the latent of a picture of your own.")
 try:
     gen, model_key, data_name = choose_model()
 except GanlabError as exc:
@@ -82,8 +86,13 @@ if getattr(gen, "kind", None) == "karras-progan":
         "inherit that data set's biases (mostly young, light-skinned celebrity faces)."
         + (f" SHA-256 of the download: `{sha}`." if sha else ""))
 
+# On a projector the current sample and its sliders come first (above the fold at
+# 1280x720), the strip of samples after them; elsewhere the strip leads.
+first, second = st.container(), st.container()
+samples_box, latent_box = (second, first) if projector.is_on() else (first, second)
+
 # --- samples -------------------------------------------------------------------------
-left, right = st.columns([1, 3])
+left, right = samples_box.columns([1, 3])
 seed = int(left.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed"))
 left.button("New sample", on_click=new_sample, key="new_sample")
 grid_z = explore.grid_latents(gen, GRID, seed)
@@ -104,26 +113,30 @@ for i, cell in enumerate(cells):
     cell.button("Use", key=f"use{i}", on_click=set_current, args=(grid_z[i].tolist(),))
 
 # --- the current latent -----------------------------------------------------------------
-controls, view = st.columns([2, 1])
-with st.spinner("Principal directions: computed once per model, then read from disk..."):
+controls, view = latent_box.columns([2, 1])
+with latent_box, st.spinner("Principal directions: computed once per model, then read from disk..."):
     dirs = explore.ganspace(gen, k=DIRECTIONS)
 effects = None  # what each slider changes, in words (samples rendered at both ends; per model)
 if gen.resolution <= DESCRIBE_AUTO_PX or ss.get("describe_for") == model_key:
-    with st.spinner("Describing what each direction changes: once per model, then read from disk..."):
+    with latent_box, st.spinner("Describing what each direction changes: once per model, then read from disk..."):
         effects = describe.describe_directions(gen, dirs, data=data_set,
                                                n=64 if gen.resolution <= DESCRIBE_AUTO_PX else 8)
 judged = (f"{data_set}'s classifier for the classes, ink" if data_set and has_classifier(data_set) else "ink")
 t0 = time.perf_counter()
 with controls:
-    st.subheader("Principal directions (GANSpace)")
-    st.caption(("PCA of the generator's first 4x4 feature maps" if hasattr(gen.module, "format_layer")
-                or hasattr(gen.module, "early_features") else "PCA of the generated images")
-               + " over 2,048 random latents, each component mapped back to z by least squares "
-               "(Härkönen et al. 2020), computed once per model and kept on disk. Sliders are in "
-               "standard deviations of the component."
-               + ("" if effects is None else
-                  f" The words after each slider compare samples at -2 and +2 of it ({judged}, size, slant "
-                  "and brightness of the pictures); moving left does the opposite."))
+    how = (("PCA of the generator's first 4x4 feature maps" if hasattr(gen.module, "format_layer")
+            or hasattr(gen.module, "early_features") else "PCA of the generated images")
+           + " over 2,048 random latents, each component mapped back to z by least squares "
+           "(Härkönen et al. 2020), computed once per model and kept on disk. Sliders are in "
+           "standard deviations of the component."
+           + ("" if effects is None else
+              f" The words after each slider compare samples at -2 and +2 of it ({judged}, size, slant "
+              "and brightness of the pictures); moving left does the opposite."))
+    if projector.is_on():  # the sliders up; the explanation behind the heading's "?"
+        st.subheader("Principal directions (GANSpace)", help=how)
+    else:
+        st.subheader("Principal directions (GANSpace)")
+        st.caption(how)
     if effects is None:  # a large model: its 96 renders take a while on a CPU, so only when asked
         st.button(f"Describe what each slider changes (renders {2 * 8 * DIRECTIONS} pictures)", key="describe",
                   on_click=ss.__setitem__, args=("describe_for", model_key))

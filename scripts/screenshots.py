@@ -3,7 +3,7 @@ projector, a phone), for looking at before calling a page done.
 
     python -m scripts.screenshots [--out /tmp/shots] [--pages home,1d,...] [--play SECONDS]
 
-Starts `streamlit run app.py` on a free port (as scripts/measure_playground.py does),
+Starts `streamlit run app.py` on a free port (as scripts.measure_playground does),
 opens each page in headless Chromium at 1600x1000, 1280x720 and 390x844 (and the
 projector mode at 1280x720), optionally presses Play for a few seconds, and saves PNGs.
 """

@@ -14,7 +14,7 @@ for a real tab (training thread, fragment reruns, figures encoded and sent) minu
     pool.frames(0)                                    # [(monotonic s, step shown), ...]
     pool.close()
 
-Used by `scripts/measure_playground.py` (`--load socket`, `--socket-sessions N`).
+Used by `python -m scripts.measure_playground` (`--load socket`, `--socket-sessions N`).
 """
 from __future__ import annotations
 

@@ -138,3 +138,28 @@ def test_upload_of_a_generator_pair_and_of_a_bad_file(app, tmp_path) -> None:
     assert any(c.value.startswith("mine: 32x32") for c in app.sidebar.caption)
     app.file_uploader(key="upload").set_value(("broken.pth", b"not a checkpoint", "application/octet-stream")).run()
     assert not app.exception and app.error
+
+
+def walk(node) -> list:
+    """The page's elements in the order they are drawn (depth first)."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [leaf for key in sorted(children) for leaf in walk(children[key])]
+
+
+def test_projector_mode_puts_the_current_sample_before_the_strip(app) -> None:
+    # Off: the strip of samples leads, then the directions and the current sample.
+    order = [getattr(e, "key", None) or getattr(e, "value", None) for e in walk(app.main)]
+    assert order.index("use0") < order.index("Current sample")
+    app.session_state["projector.on"] = True
+    app.run()
+    assert not app.exception and not app.error
+    order = [getattr(e, "key", None) or getattr(e, "value", None) for e in walk(app.main)]
+    # On a projector the current sample and its sliders come first, above the fold.
+    assert order.index("Principal directions (GANSpace)") < order.index("Current sample") < order.index("use0")
+    assert ("A generator turns every point of its latent space into a picture: move through that space."
+            in [m.value for m in app.markdown])
+    heading = next(h for h in app.subheader if h.value == "Principal directions (GANSpace)")
+    assert "Härkönen et al. 2020" in heading.help
+    assert not any("Härkönen" in c.value for c in app.caption)  # the explanation moved behind the "?"

@@ -639,3 +639,19 @@ def test_step_slots_bound_concurrency_and_serve_in_turn() -> None:
     # thread retake its slot, e.g. [100, 0, 0]); a loaded machine may delay a thread's
     # return to the queue by a few turns.
     assert max(snapshot) - min(snapshot) <= 10
+
+
+def test_every_point_set_preset_fits_the_playground_widgets() -> None:
+    """A preset value outside a widget's range would be replaced by the widget's minimum
+    without a word (Streamlit's number_input), e.g. the collapse demo's 256-d latent."""
+    toy = set(controls.point_sets())
+    widgets = controls.all_controls(controls.toy_controls()).values()
+    checked = 0
+    for name in PRESETS.names():
+        cfg = resolve_config(preset=name)
+        if cfg.data not in toy:
+            continue
+        for c in widgets:
+            assert c.check(getattr(cfg, c.field)) is None, (name, c.field, getattr(cfg, c.field))
+        checked += 1
+    assert checked >= 8  # ring8, grid25, collapse, gaussian, shapes, ...

@@ -95,7 +95,7 @@ def toy_controls() -> dict[str, list[Control]]:
     return {
         "Data": [control("data", options=point_sets(), labels=_data_label), hide("data_size")],
         "Model": [*map(control, ("g_layers", "g_width", "d_layers", "d_width", "activation")),
-                  control("latent_dim", hi=64), control("latent_dist"), hide("leaky_slope")],
+                  control("latent_dim", hi=256), control("latent_dist"), hide("leaky_slope")],
         "Loss and regularisation": [
             *map(control, ("loss", "label_smoothing", "d_dropout", "d_l2", "d_r1", "d_r1_every", "pack",
                            "d_mbstd", "gp_weight", "clip_value")),

@@ -90,7 +90,9 @@ Sharing one server between sessions (environment variables override the defaults
   `GANLAB_STEP_SLOTS`), handed out first come, first served (`FairSlots`).
 - `redraw_period()` stretches each session's redraw period so that all sessions
   together redraw at most `REDRAW_BUDGET` times a second (`GANLAB_REDRAW_BUDGET`).
-Without the last two, ten sessions on a 2-core server froze every view for over
+- Training threads run niced (`TRAIN_NICE`, `GANLAB_TRAIN_NICE`), so that a click and
+  the page scripts get the CPU before training does.
+Without the second and third, ten sessions on a 2-core server froze every view for over
 a minute (the web server's own threads starved).
 """
 from __future__ import annotations
@@ -120,8 +122,11 @@ P = TypeVar("P")
 LIVENESS_PERIOD = 0.5
 THREAD_PREFIX = "ganlab-runner"  # also the OS thread name (at most 15 bytes)
 TORCH_THREADS = int(os.environ.get("GANLAB_TORCH_THREADS", "1"))
-# Live-view redraws per second for all sessions of the server together (see redraw_period).
-REDRAW_BUDGET = float(os.environ.get("GANLAB_REDRAW_BUDGET", "40"))
+# Live-view redraws per second for all sessions of the server together (see redraw_period):
+# 10 per CPU core, at most 40 (the redraws' Python holds the GIL, so more cores do not
+# help beyond that). On this 2-core machine, 20 rather than 40 took Play / Pause with
+# ten sessions training from a median of 0.36 s to 0.13 s (docs/benchmarks.md).
+REDRAW_BUDGET = float(os.environ.get("GANLAB_REDRAW_BUDGET", min(40, 10 * (os.cpu_count() or 1))))
 
 _log = logging.getLogger(__name__)
 _RUNNERS: "weakref.WeakSet[Runner[Any]]" = weakref.WeakSet()
@@ -145,6 +150,27 @@ def _name_os_thread(name: str) -> None:
     try:
         ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
     except (OSError, AttributeError):
+        pass
+
+
+# Training threads' nice value is raised by this much (Linux, per thread), so that clicks,
+# page scripts and the web server's event loop win the CPU over training: with ten
+# sessions training on this 2-core machine, +10 took Play / Pause from a median of 0.36 s
+# to 0.21 s (socket sessions, docs/benchmarks.md). GANLAB_TRAIN_NICE=0 turns it off.
+TRAIN_NICE = int(os.environ.get("GANLAB_TRAIN_NICE", "10"))
+
+
+def _lower_thread_priority(nice: int | None = None) -> None:
+    """Raise the calling OS thread's nice value by `nice` (default TRAIN_NICE; at most 19;
+    Linux: nice is per thread). Never raises: where it is not allowed, training runs at
+    normal priority."""
+    nice = TRAIN_NICE if nice is None else nice
+    if nice <= 0 or sys.platform != "linux":
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
         pass
 
 
@@ -466,6 +492,7 @@ class Runner(Generic[M]):
 
     def _loop(self) -> None:
         _name_os_thread(THREAD_PREFIX)
+        _lower_thread_priority()
         try:
             self._train_loop()
         finally:
