@@ -38,6 +38,7 @@ from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
 from ganlab.errors import CheckpointError, ConfigError, GanlabError
 from ganlab.train import PGANSchedule, ProgressiveTrainer, Trainer, build_trainer
+from ganlab.train.side_by_side import SideBySide, side_by_side
 from ganlab.train.base import broken_state, divergence_message
 
 FORMAT = 1
@@ -403,6 +404,89 @@ def load_generator_run(run_dir: str | Path, *, device: str | None = None, with_d
         trainer.step_count = int(facts.get("step", 0))
     _refuse_broken(trainer, run, trainer.step_count, optimizers=False)
     return trainer
+
+
+# --- side-by-side runs (the latent lab's autosave) -------------------------------------
+SIDE_BY_SIDE_JSON = "side_by_side.json"
+SIDE_BY_SIDE_TENSORS = "side_by_side.safetensors"
+
+
+def save_side_by_side(model: SideBySide, folder: str | Path) -> Path:
+    """Write k side-by-side runs (`ganlab.train.side_by_side`) to a folder: their configs,
+    labels and histories, and the trainer's `state_dict()` (networks, optimizers, random
+    generators) as safetensors plus a JSON tree that names each tensor. Loaded by
+    `load_side_by_side`, which continues them exactly (the same numbers as without the
+    save, on CPU). No pickle: every value is JSON or a tensor."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    tensors: dict[str, torch.Tensor] = {}
+    meta = {"format": FORMAT, "ganlab_version": __version__, "configs": [c.to_dict() for c in model.cfgs],
+            "labels": list(model.labels), "histories": model.histories,
+            "state": _tensors_out(model.state_dict(), tensors)}
+    atomic_write(out / SIDE_BY_SIDE_TENSORS, lambda p: save_file(tensors, str(p)))
+    write_text_atomic(out / SIDE_BY_SIDE_JSON, json.dumps(meta))
+    return out
+
+
+def load_side_by_side(folder: str | Path) -> SideBySide:
+    """The side-by-side runs `save_side_by_side` wrote, ready to continue.
+
+    Raises CheckpointError naming the damaged file (missing, cut short, another format)."""
+    run = Path(folder)
+    fix = "start the comparison again"
+    if not (run / SIDE_BY_SIDE_JSON).is_file():
+        raise CheckpointError(f"{run / SIDE_BY_SIDE_JSON} is missing; {fix}")
+    with _reading(run / SIDE_BY_SIDE_JSON, fix):
+        meta = json.loads((run / SIDE_BY_SIDE_JSON).read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise CheckpointError(f"{run / SIDE_BY_SIDE_JSON} has format {meta.get('format')!r}, "
+                                  f"this ganlab reads {FORMAT}; {fix}")
+        cfgs = [Config.from_dict(c) for c in meta["configs"]]
+        labels, histories, state = meta["labels"], meta["histories"], meta["state"]
+    tensors = _load_tensors(run / SIDE_BY_SIDE_TENSORS, fix)
+    model = side_by_side(cfgs, labels)
+    try:
+        model.histories = [list(h) for h in histories]
+        model.load_state_dict(_tensors_in(state, tensors))
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise CheckpointError(f"{run} does not hold these side-by-side runs ({exc}); {fix}") from None
+    return model
+
+
+def _tensors_out(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """A state tree as JSON: each tensor moved into `tensors` under a fresh name, dict
+    keys and tuples kept as they were (optimizer states are keyed by int), a Config as
+    its fields."""
+    if isinstance(tree, torch.Tensor):
+        name = f"t{len(tensors)}"
+        tensors[name] = tree.detach().cpu().contiguous()
+        return {"tensor": name}
+    if isinstance(tree, dict):
+        return {"dict": [[k, _tensors_out(v, tensors)] for k, v in tree.items()]}
+    if isinstance(tree, tuple):
+        return {"tuple": [_tensors_out(v, tensors) for v in tree]}
+    if isinstance(tree, Config):
+        return {"config": tree.to_dict()}
+    if isinstance(tree, list):
+        return [_tensors_out(v, tensors) for v in tree]
+    if tree is None or isinstance(tree, (bool, int, float, str)):
+        return tree
+    raise TypeError(f"cannot save a {type(tree).__name__} in a side-by-side state")
+
+
+def _tensors_in(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """The inverse of `_tensors_out`."""
+    if isinstance(tree, list):
+        return [_tensors_in(v, tensors) for v in tree]
+    if isinstance(tree, dict):
+        if "tensor" in tree:
+            return tensors[tree["tensor"]]
+        if "tuple" in tree:
+            return tuple(_tensors_in(v, tensors) for v in tree["tuple"])
+        if "config" in tree:
+            return Config.from_dict(tree["config"])
+        return {k: _tensors_in(v, tensors) for k, v in tree["dict"]}
+    return tree
 
 
 # --- the runs folder -----------------------------------------------------------------

@@ -19,6 +19,7 @@ from ganlab.errors import GanlabError
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.train.side_by_side import SideBySide, side_by_side
 from ui import controls, exports, persist, projector, run_controls, state, views
+from ui.autosave import side_by_side_autosave
 from ui.history import nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
@@ -128,11 +129,15 @@ def signature() -> list[Any]:
     return [labels, [c.to_dict() for c in cfgs]]
 
 
-def build() -> SideBySide:
-    model = side_by_side(cfgs, labels)
-    ss["lab.sig"], ss["lab.rev"] = signature(), ss.get("lab.rev", 0) + 1
+def prepare(model: SideBySide) -> SideBySide:
+    """What the page keeps of a new (or resumed) comparison."""
+    ss["lab.sig"], ss["lab.rev"] = [model.labels, [c.to_dict() for c in model.cfgs]], ss.get("lab.rev", 0) + 1
     ss["lab.real"], ss["lab.box"] = probe.real_points(model, 1000), probe.view_box(model)
     return model
+
+
+def build() -> SideBySide:
+    return prepare(side_by_side(cfgs, labels))
 
 
 def capture(model: SideBySide) -> list[np.ndarray]:
@@ -141,8 +146,10 @@ def capture(model: SideBySide) -> list[np.ndarray]:
 
 
 try:
-    runner: Runner = session_runner("lab.runner", build, capture=capture, capture_every=10,
-                                    max_frames=120, chunk_seconds=REDRAW_SECONDS)
+    # A reload (this browser's ?me= token) resumes the same comparison where it was autosaved.
+    slot = side_by_side_autosave("lab", cfgs, labels)
+    runner: Runner = session_runner("lab.runner", build, autosave=slot, on_restore=prepare, capture=capture,
+                                    capture_every=10, max_frames=120, chunk_seconds=REDRAW_SECONDS)
     if ss.pop("lab.restart", False) or ss["lab.sig"] != signature():
         runner.reset(build())
 except GanlabError as exc:
@@ -162,6 +169,8 @@ def reset_runs() -> None:
     runner.pause()
     ss["lab.restart"] = True
 
+
+run_controls.resume_notice(runner, reset_runs, "lab.start_over")
 
 cols = st.columns([1, 1, 1, 1, 1, 3])
 # The label decides the action (a click delivered twice must not undo itself).

@@ -148,6 +148,34 @@ def test_a_reload_resumes_the_playground_run_bit_for_bit(saves: Path) -> None:
     assert not again.exception
 
 
+def test_a_reload_resumes_the_latent_lab_comparison(saves: Path) -> None:
+    token = new_token()
+    at = helpers.open_page(LAB, {"me": token, "lab": "latent-sweep", "values": "1,2"})
+    train_and_pause(at, "lab.runner", 15)
+    before = helpers.held_model(at, "lab.runner")
+    step, histories = before.step_count, before.histories
+    samples = [x.clone() for x in before.fixed_samples()]
+    assert json.loads((saves / token / "lab" / "latest.json").read_text())["step"] == step
+    url = url_of(at)
+    close_all()
+
+    again = helpers.open_page(LAB, url)  # the same browser reloads: the same runs, where they were
+    model = helpers.held_model(again, "lab.runner")
+    assert model.step_count == step and model.labels == before.labels and model.histories == histories
+    assert all(torch.equal(a, b) for a, b in zip(model.fixed_samples(), samples))
+    assert f"Resumed at step {step} (autosaved" in texts(again.info)
+    assert not again.exception and not again.error
+    close_all()
+
+    other = helpers.open_page(LAB, {**url, "values": "1,3"})  # another comparison: fresh
+    assert helpers.held_model(other, "lab.runner").step_count == 0 and "Resumed" not in texts(other.info)
+    other.button(key="lab.play").click().run()  # and it runs
+    assert wait_until(lambda: helpers.held_model(other, "lab.runner").step_count > 0, 30)
+    other.button(key="lab.play").click().run()
+    wait_paused(other.session_state["lab.runner"])
+    assert not other.exception
+
+
 def test_a_shared_link_without_the_token_starts_fresh(saves: Path) -> None:
     token = new_token()
     at = helpers.open_page(PLAYGROUND, {"me": token})

@@ -35,12 +35,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from ganlab.config import LIVE_FIELDS, Config
 from ganlab.data.base import Dataset
-from ganlab.runs import load_run, save_run, write_text_atomic
+from ganlab.runs import load_run, load_side_by_side, save_run, save_side_by_side, write_text_atomic
 from ganlab.train import Trainer
+from ganlab.train.side_by_side import SideBySide
 
 M = TypeVar("M")
 
@@ -291,6 +292,25 @@ def trainer_autosave(page: str, cfg: Config, *, data_key: str = "",
 
     return Autosave(folder, save=save_run, load=load, ident=lambda t: trainer_ident(t.cfg, data_key),
                     expect=trainer_ident(cfg, data_key), keep=_saves_trainer, period=period)
+
+
+def comparison_ident(cfgs: Sequence[Config], labels: Sequence[str]) -> str:
+    """What makes side-by-side runs the same comparison: every setting of every run and
+    the labels (the latent lab rebuilds its runs on any change, live ones included)."""
+    text = json.dumps([[c.to_dict() for c in cfgs], list(labels)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def side_by_side_autosave(page: str, cfgs: Sequence[Config], labels: Sequence[str], *,
+                          browser: str | None = None, root: Path | None = None,
+                          period: float = PERIOD) -> Autosave[SideBySide]:
+    """The autosave of a page whose runner trains side-by-side runs (the latent lab):
+    `ganlab.runs.save_side_by_side` folders, resumed for the same comparison
+    (`comparison_ident`). browser: the token (default: this session's)."""
+    folder = slot_folder(page, browser or browser_id(), root)
+    return Autosave(folder, save=save_side_by_side, load=load_side_by_side,
+                    ident=lambda m: comparison_ident(m.cfgs, m.labels), expect=comparison_ident(cfgs, labels),
+                    keep=lambda m: not any(c.data_path for c in m.cfgs), period=period)
 
 
 def saved_config(page: str, browser: str | None = None, root: Path | None = None) -> Config | None:
