@@ -31,6 +31,23 @@ def test_modes_and_percent_hq_on_separate_axes() -> None:
     assert legend_top < -0.3  # below the x-axis titles, not on them
 
 
+def test_a_phone_gets_the_panels_stacked() -> None:
+    rows = [{"step": 0, "d_loss": 1.0, "g_loss": 1.0},
+            {"step": 500, "d_loss": 1.0, "g_loss": 1.0, "modes_captured": 3.0, "modes_total": 8.0,
+             "hq_pct": 40.0, "kl": 1.0, "js": 0.2}]
+    narrow = views.charts(rows, marker_step=500, metrics_from=500)["narrow"]
+    assert narrow["below"] == 640 and narrow["height"] > 3 * 200
+    layout = narrow["layout"]
+    domains = [layout[f"yaxis{s}"]["domain"] for s in ("", "2", "3")]
+    # Top to bottom, apart, each as wide as the frame allows (the right axis keeps its room).
+    assert domains[0][0] > domains[1][1] and domains[1][0] > domains[2][1] and domains[2][0] >= 0
+    assert all(layout[f"xaxis{s}"]["domain"] == [0.0, 0.92] for s in ("", "2", "3"))
+    titles = [a for a in layout["annotations"] if a["text"] in views.PANEL_TITLES]
+    assert [a["y"] > d[1] for a, d in zip(titles, domains)] == [True] * 3  # each title above its panel
+    assert layout["legend"]["y"] < 0 and layout["margin"]["b"] >= 150  # below the bottom panel
+    assert len(layout["shapes"]) == 3  # the history marker in every panel
+
+
 def test_score_scale_does_not_stretch_step_0_noise() -> None:
     noise = np.random.default_rng(0).normal(0, 0.01, (16, 16)).astype(np.float32)
     assert probe.surface_range(noise, "score") == (-probe.MIN_SCORE_HALF_RANGE, probe.MIN_SCORE_HALF_RANGE)

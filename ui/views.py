@@ -260,7 +260,9 @@ PANEL_TITLES = ("losses", "modes captured (left) / % high quality (right)", "KL 
 
 def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
            uirevision: str = "charts", metrics_from: int | None = None) -> dict[str, Any]:
-    """Three side-by-side line charts of the run's history rows over steps.
+    """Three line charts of the run's history rows over steps, side by side; stacked in a
+    frame narrower than 640 px (a phone: the figure's `narrow` entry, which
+    `ui.live_plot` applies in the browser, where the frame's width is known).
 
     marker_step: draws a vertical line there (the history scrubber's position).
     metrics_from: the step of the first metric row (the run's eval_every); until a
@@ -282,31 +284,50 @@ def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
                      "x": encode(np.array([r["step"] for r in rows])),
                      "y": encode(np.array([r[key] for r in rows])),
                      "xaxis": "x" + axis, "yaxis": yaxis, "hoverinfo": "x+y+name"})
+    total = next((r["modes_total"] for r in history if r.get("modes_total")), None)
     layout: dict[str, Any] = {"uirevision": uirevision, "margin": {"l": 40, "r": 40, "t": 30, "b": 80},
                               "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.42,
                                          "yanchor": "top"},
-                              "shapes": [], "annotations": []}
-    width = 1.0 / 3
-    total = next((r["modes_total"] for r in history if r.get("modes_total")), None)
+                              **_chart_panels(False, shown, total, marker_step, metrics_from)}
+    # A phone-wide frame (under 640 px) stacks the panels, legend below them all.
+    narrow = {"margin": {"l": 40, "r": 40, "t": 30, "b": 170},
+              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
+              **_chart_panels(True, shown, total, marker_step, metrics_from)}
+    return {"data": data, "layout": layout, "narrow": {"below": 640, "height": 820, "layout": narrow}}
+
+
+def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_step: int | None,
+                  metrics_from: int | None) -> dict[str, Any]:
+    """The axes, titles and markers of `charts`' three panels: side by side, or stacked
+    (top to bottom) for a narrow frame."""
+    layout: dict[str, Any] = {"shapes": [], "annotations": []}
+    gap = 0.13  # stacked: the gap between panels (their x-axis title and the next one's title)
     for panel, title in enumerate(PANEL_TITLES):
         suffix = "" if panel == 0 else str(panel + 1)
-        lo, hi = panel * width + 0.04, (panel + 1) * width - 0.04
+        if stacked:
+            (lo, hi), top = (0.0, 0.92), 1 - panel * (1 + gap) / 3
+            ydomain = [max(0.0, top - (1 - 2 * gap) / 3), top]
+        else:
+            (lo, hi), ydomain = (panel / 3 + 0.04, (panel + 1) / 3 - 0.04), [0.0, 1.0]
+            top = 1.0
         layout["xaxis" + suffix] = {"domain": [lo, hi], "anchor": "y" + suffix,
                                     "title": {"text": "step", "standoff": 4}}
-        layout["yaxis" + suffix] = {"anchor": "x" + suffix}
-        layout["annotations"].append({"text": title, "x": (lo + hi) / 2, "y": 1.08, "xref": "paper",
-                                      "yref": "paper", "showarrow": False, "font": {"size": 12}})
+        layout["yaxis" + suffix] = {"anchor": "x" + suffix, "domain": ydomain}
+        layout["annotations"].append({"text": title, "x": (lo + hi) / 2, "y": top + (0.015 if stacked else 0.08),
+                                      "xref": "paper", "yref": "paper", **({"yanchor": "bottom"} if stacked else {}),
+                                      "showarrow": False, "font": {"size": 12}})
         if panel and panel not in shown and metrics_from:
             layout["annotations"].append({"text": f"metrics appear at step {metrics_from}",
-                                          "x": (lo + hi) / 2, "y": 0.5, "xref": "paper", "yref": "paper",
-                                          "showarrow": False, "font": {"size": 13, "color": "#666666"}})
+                                          "x": (lo + hi) / 2, "y": sum(ydomain) / 2, "xref": "paper",
+                                          "yref": "paper", "showarrow": False,
+                                          "font": {"size": 13, "color": "#666666"}})
         if marker_step is not None:
             layout["shapes"].append(step_marker(suffix, marker_step))
     layout["yaxis2"].update({"title": {"text": "modes", "standoff": 2}, "rangemode": "tozero",
                              **({"range": [0, total + 0.5], "dtick": max(1, int(total) // 4)} if total else {})})
     layout["yaxis4"] = {"overlaying": "y2", "side": "right", "range": [0, 105], "showgrid": False,
                         "title": {"text": "% HQ", "standoff": 2}, "anchor": "x2"}
-    return {"data": data, "layout": layout}
+    return layout
 
 
 def step_marker(axis: str, step: int) -> dict[str, Any]:

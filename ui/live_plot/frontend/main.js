@@ -17,6 +17,8 @@
   let pending = null;
   let busy = false;
   let height = 0;
+  let last = null;        // the newest args drawn (redrawn when a resize crosses `narrow`)
+  let wasNarrow = false;  // whether they were drawn with their narrow layout
   // Redraw log read by the browser tests and scripts/measure_playground.py:
   // draws counts finished Plotly.react calls; log holds [epoch ms, meta.step].
   const stats = { draws: 0, log: [], ms: 0 };
@@ -138,8 +140,13 @@
   // --- rendering -----------------------------------------------------------
   async function draw(args) {
     const fig = args.fig || { data: [], layout: {} };
-    setHeight(args.height);
-    const layout = keepZoom(Object.assign({ height: args.height, autosize: true }, fig.layout));
+    // fig.narrow = {below, height, layout}: in a frame narrower than `below` px (a phone)
+    // its layout entries replace the figure's (e.g. stacked panels) at its height.
+    const narrow = fig.narrow && document.body.clientWidth < fig.narrow.below ? fig.narrow : null;
+    wasNarrow = Boolean(narrow);
+    const h = narrow ? narrow.height : args.height;
+    setHeight(h);
+    const layout = keepZoom(Object.assign({ height: h, autosize: true }, fig.layout, narrow ? narrow.layout : {}));
     const config = Object.assign({ displaylogo: false, responsive: true }, fig.config || {});
     if (args.draw) {
       if (sketch.token !== args.draw.token) {  // Python cleared the drawing
@@ -185,6 +192,7 @@
       while (pending && !interacting) {
         const args = pending;
         pending = null;
+        last = args;
         await draw(args);
       }
     } catch (err) {
@@ -193,6 +201,15 @@
       busy = false;
     }
   }
+
+  // A frame that crosses a figure's `narrow` width (a phone turned) draws it again.
+  window.addEventListener("resize", function () {
+    const n = last && last.fig && last.fig.narrow;
+    if (n && (document.body.clientWidth < n.below) !== wasNarrow && !pending) {
+      pending = last;
+      pump();
+    }
+  });
 
   window.addEventListener("message", function (ev) {
     const d = ev.data;
