@@ -90,8 +90,8 @@ Sharing one server between sessions (environment variables override the defaults
   `GANLAB_STEP_SLOTS`), handed out first come, first served (`FairSlots`).
 - `redraw_period()` stretches each session's redraw period so that all sessions
   together redraw at most `REDRAW_BUDGET` times a second (`GANLAB_REDRAW_BUDGET`).
-- Training threads run niced (`TRAIN_NICE`, `GANLAB_TRAIN_NICE`), so that a click and
-  the page scripts get the CPU before training does.
+- Training threads can run niced (`TRAIN_NICE`, `GANLAB_TRAIN_NICE`, off by default), so
+  that on a server whose browsers run elsewhere a click gets the CPU before training.
 Without the second and third, ten sessions on a 2-core server froze every view for over
 a minute (the web server's own threads starved).
 """
@@ -154,10 +154,13 @@ def _name_os_thread(name: str) -> None:
 
 
 # Training threads' nice value is raised by this much (Linux, per thread), so that clicks,
-# page scripts and the web server's event loop win the CPU over training: with ten
-# sessions training on this 2-core machine, +10 took Play / Pause from a median of 0.36 s
-# to 0.21 s (socket sessions, docs/benchmarks.md). GANLAB_TRAIN_NICE=0 turns it off.
-TRAIN_NICE = int(os.environ.get("GANLAB_TRAIN_NICE", "10"))
+# page scripts and the web server's event loop win the CPU over training. Off by default:
+# where the browser shares the machine (a teacher's laptop, the browser tests), a niced
+# training thread that holds the run's lock is starved by the browser and holds up the
+# page (Pause took over a second, the suite ran twice as long). A server whose browsers
+# run elsewhere may set GANLAB_TRAIN_NICE=10: with ten sessions on this 2-core machine
+# it took Play / Pause from a median of 0.36 s to 0.21 s (docs/benchmarks.md).
+TRAIN_NICE = int(os.environ.get("GANLAB_TRAIN_NICE", "0"))
 
 
 def _lower_thread_priority(nice: int | None = None) -> None:

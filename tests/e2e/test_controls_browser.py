@@ -55,8 +55,9 @@ def test_a_step_from_the_history_returns_to_live(browser: Browser, server) -> No
     thumb.focus()
     for _ in range(3):
         thumb.press("ArrowLeft")
-    past = wait_for(lambda: (lambda s: s if s < live else None)(shown(page)[0]), what="an earlier step")
-    wait_for(lambda: history_value(page).replace(",", "") == str(past), what="the slider at the step shown")
+    # The view shows an earlier step, the one the slider shows (read together once both settle).
+    wait_for(lambda: shown(page)[0] < live and history_value(page).replace(",", "") == str(shown(page)[0]),
+             what="the view at the slider's earlier step")
     page.get_by_role("button", name="Step D+G", exact=True).click()
     # One step of the live run, from where it was: the view and the slider are live again.
     wait_for(lambda: shown(page)[0] == live + 1, what="the live run one step on")
