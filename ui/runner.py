@@ -86,9 +86,8 @@ Sharing one server between sessions (environment variables override the defaults
   Toy and small models gain nothing from intra-op parallelism, and every training
   thread using all cores oversubscribes them (measured here: 2 threads per run on
   2 shared cores made one run ~10x slower). One thread per run lets sessions share.
-- At most `STEP_SLOTS` steps run at once in the process (default: one fewer than the
-  CPU count, at least one; `GANLAB_STEP_SLOTS`), handed out first come, first served
-  (`FairSlots`).
+- At most `STEP_SLOTS` steps run at once in the process (default: the CPU count,
+  `GANLAB_STEP_SLOTS`), handed out first come, first served (`FairSlots`).
 - `redraw_period()` stretches each session's redraw period so that all sessions
   together redraw at most `REDRAW_BUDGET` times a second (`GANLAB_REDRAW_BUDGET`).
 - Training threads can run niced (`TRAIN_NICE`, `GANLAB_TRAIN_NICE`, off by default), so
@@ -215,10 +214,12 @@ class FairSlots:
 # threads (event loop, page scripts): measured here with 10 sessions, every view froze
 # for over a minute. With the slots the server's threads compete with at most
 # STEP_SLOTS training threads.
-# One core is left to them: on this 2-core machine one slot rather than two took Play /
-# Pause with ten sessions training from 0.15 s median, 0.49 s worst to 0.10 s, 0.27 s
-# (docs/benchmarks.md), for 10 rather than 18 steps/s per session.
-STEP_SLOTS = FairSlots(int(os.environ.get("GANLAB_STEP_SLOTS", str(max(1, (os.cpu_count() or 2) - 1)))))
+# A server whose browsers run elsewhere may leave a core to them: on this 2-core machine
+# GANLAB_STEP_SLOTS=1 took Play / Pause with ten sessions training from 0.15 s median,
+# 0.49 s worst to 0.08 s, 0.27 s (docs/benchmarks.md), for 10 rather than 18 steps/s per
+# session. Not the default: with the browser on the same machine (a teacher's laptop, the
+# browser tests) one slot made Pause lag and the browser test suite run twice as long.
+STEP_SLOTS = FairSlots(int(os.environ.get("GANLAB_STEP_SLOTS", str(os.cpu_count() or 2))))
 
 
 def _default_step(model: Any) -> Any:
