@@ -655,3 +655,39 @@ def test_every_point_set_preset_fits_the_playground_widgets() -> None:
             assert c.check(getattr(cfg, c.field)) is None, (name, c.field, getattr(cfg, c.field))
         checked += 1
     assert checked >= 8  # ring8, grid25, collapse, gaussian, shapes, ...
+
+
+def test_step_slots_follow_their_capacity() -> None:
+    capacity = [2]
+    slots = FairSlots(lambda: capacity[0])
+    slots.__enter__()
+    slots.__enter__()  # two holders: the capacity
+    got = threading.Event()
+    waiter = threading.Thread(target=lambda: (slots.__enter__(), got.set()))
+    waiter.start()
+    assert not got.wait(0.2)  # a third waits
+    capacity[0] = 1  # a class started training: one slot fewer
+    slots.__exit__()  # two held -> one: still at the new capacity, the waiter waits
+    assert not got.wait(0.2)
+    slots.__exit__()  # none held: the waiter gets the slot
+    assert got.wait(5)
+    capacity[0] = 2
+    slots.__enter__()  # room again for a second holder at once
+    slots.__exit__()
+    slots.__exit__()
+    waiter.join(5)
+
+
+def test_a_class_leaves_a_core_to_the_server(monkeypatch) -> None:
+    from ui import runner as runner_mod
+
+    monkeypatch.delenv("GANLAB_STEP_SLOTS", raising=False)
+    monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(runner_mod, "training_sessions", lambda: 2)
+    assert runner_mod.step_capacity() == 4
+    monkeypatch.setattr(runner_mod, "training_sessions", lambda: runner_mod.CLASS_SESSIONS)
+    assert runner_mod.step_capacity() == 3
+    monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 1)
+    assert runner_mod.step_capacity() == 1
+    monkeypatch.setenv("GANLAB_STEP_SLOTS", "5")
+    assert runner_mod.step_capacity() == 5

@@ -86,8 +86,9 @@ Sharing one server between sessions (environment variables override the defaults
   Toy and small models gain nothing from intra-op parallelism, and every training
   thread using all cores oversubscribes them (measured here: 2 threads per run on
   2 shared cores made one run ~10x slower). One thread per run lets sessions share.
-- At most `STEP_SLOTS` steps run at once in the process (default: the CPU count,
-  `GANLAB_STEP_SLOTS`), handed out first come, first served (`FairSlots`).
+- At most `STEP_SLOTS` steps run at once in the process (the CPU count, one fewer when
+  a class of `CLASS_SESSIONS` or more trains; `GANLAB_STEP_SLOTS` fixes it), handed out
+  first come, first served (`FairSlots`).
 - `redraw_period()` stretches each session's redraw period so that all sessions
   together redraw at most `REDRAW_BUDGET` times a second (`GANLAB_REDRAW_BUDGET`).
 - Training threads can run niced (`TRAIN_NICE`, `GANLAB_TRAIN_NICE`, off by default), so
@@ -178,34 +179,37 @@ def _lower_thread_priority(nice: int | None = None) -> None:
 
 
 class FairSlots:
-    """At most `n` holders at a time, served first come, first served (a context manager).
+    """At most `capacity` holders at a time (a number, or a function read at each acquire
+    and release), served first come, first served (a context manager).
 
     A plain Semaphore lets the thread that releases a slot take it straight back, so
     one session could starve the others; here a released slot goes to the longest
     waiter.
     """
 
-    def __init__(self, n: int) -> None:
-        self._free = max(1, n)
+    def __init__(self, capacity: int | Callable[[], int]) -> None:
+        self._capacity: Callable[[], int] = capacity if callable(capacity) else (lambda: capacity)
+        self._held = 0
         self._lock = threading.Lock()
         self._waiters: deque[threading.Event] = deque()
 
     def __enter__(self) -> "FairSlots":
         with self._lock:
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
+            if self._held < max(1, self._capacity()) and not self._waiters:
+                self._held += 1
                 return self
             turn = threading.Event()
             self._waiters.append(turn)
-        turn.wait()  # release() hands its slot over by setting this
+        turn.wait()  # a release hands its slot over by setting this
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
-            if self._waiters:
+            self._held -= 1
+            capacity = max(1, self._capacity())
+            while self._waiters and self._held < capacity:
+                self._held += 1
                 self._waiters.popleft().set()
-            else:
-                self._free += 1
 
 
 # Steps in progress at once, for all sessions of the process. Python runs one thread's
@@ -213,13 +217,25 @@ class FairSlots:
 # stepping at once train no faster than two, but they starve the web server's own
 # threads (event loop, page scripts): measured here with 10 sessions, every view froze
 # for over a minute. With the slots the server's threads compete with at most
-# STEP_SLOTS training threads.
-# A server whose browsers run elsewhere may leave a core to them: on this 2-core machine
-# GANLAB_STEP_SLOTS=1 took Play / Pause with ten sessions training from 0.15 s median,
-# 0.49 s worst to 0.08 s, 0.27 s (docs/benchmarks.md), for 10 rather than 18 steps/s per
-# session. Not the default: with the browser on the same machine (a teacher's laptop, the
-# browser tests) one slot made Pause lag and the browser test suite run twice as long.
-STEP_SLOTS = FairSlots(int(os.environ.get("GANLAB_STEP_SLOTS", str(os.cpu_count() or 2))))
+# STEP_SLOTS training threads: as many as cores while few sessions train, one core
+# fewer when a class trains (CLASS_SESSIONS or more): on this 2-core machine that took
+# Play / Pause with ten sessions from 0.15 s median, 0.49 s worst to 0.08 s, 0.27 s
+# (docs/benchmarks.md), for 10 rather than 18 steps/s per session. Not for one or two
+# sessions: with the browser on the same machine (a teacher's laptop, the browser
+# tests), one slot made Pause lag. GANLAB_STEP_SLOTS fixes the count.
+CLASS_SESSIONS = 3
+
+
+def step_capacity() -> int:
+    """The step slots for the sessions training now (see STEP_SLOTS)."""
+    fixed = os.environ.get("GANLAB_STEP_SLOTS")
+    if fixed:
+        return int(fixed)
+    cores = os.cpu_count() or 2
+    return cores if training_sessions() < CLASS_SESSIONS else max(1, cores - 1)
+
+
+STEP_SLOTS = FairSlots(step_capacity)
 
 
 def _default_step(model: Any) -> Any:

@@ -1,7 +1,8 @@
 """End to end, in headless Chromium (issue 15): every Play / Pause click takes effect, also
 while the view redraws; a step taken with the history pulled back returns the view to the
-live run; the charts' legend and titles never cover each other, at the three sizes a
-teacher meets (on a phone the three panels stack).
+live run; a button pressed while the view plays holds the view's frames (at most 300 ms)
+so that its answer shows first; the charts' legend and titles never cover each other, at
+the three sizes a teacher meets (on a phone the three panels stack).
 
 The latency figures come from `python -m scripts.measure_playground --clicks 20`; these
 tests assert only what must hold. Budget: about 60 s."""
@@ -12,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import Browser, Frame, Page
 
-from tests.e2e.test_playground_browser import open_session, shown
+from tests.e2e.test_playground_browser import open_session, shown, view
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,40 @@ def test_every_play_pause_click_takes_effect(browser: Browser, server) -> None:
         else:
             step = shown(page)[0]
             wait_for(lambda: shown(page)[0] > step, what=f"click {i + 1}: training after Play")
+    ctx.close()
+
+
+def draw_times(page: Page) -> list[float]:
+    """Epoch ms at which the 2-D view finished each Plotly draw (live_plot's log)."""
+    return [t for t, _ in view(page).evaluate("() => window.ganlabLivePlot.log")]
+
+
+def test_a_pressed_button_holds_the_frames_so_its_answer_shows_first(browser: Browser, server) -> None:
+    ctx, page = open_session(browser, server.url)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=15_000)
+    time.sleep(2.0)  # frames stream
+    # Press a button whose label does not change, and let go elsewhere (no click):
+    # the frames wait for the page's answer, at most 300 ms, then stream again.
+    step_d = page.get_by_role("button", name="Step D", exact=True).bounding_box()
+    page.mouse.move(step_d["x"] + step_d["width"] / 2, step_d["y"] + step_d["height"] / 2)
+    held0 = view(page).evaluate("() => window.ganlabLivePlot.held")
+    pressed = page.evaluate("() => Date.now()")
+    page.mouse.down()
+    time.sleep(1.5)
+    page.mouse.move(5, 5)
+    page.mouse.up()
+    times = draw_times(page)
+    before = [t for t in times if t < pressed]
+    held = [t for t in times if pressed <= t < pressed + 250]
+    after = [t for t in times if t >= pressed + 250]
+    assert before, "no frames streamed before the press"
+    assert view(page).evaluate("() => window.ganlabLivePlot.held") > held0, "no frame was held"
+    # A draw already under way when the button went down may finish; no other starts.
+    assert len(held) <= 1, f"{len(held)} frames drawn within 250 ms of the press"
+    assert len(after) >= 2, "the frames did not stream again after the hold"
+    assert min(after) < pressed + 1000, f"the first frame after the hold came {min(after) - pressed:.0f} ms on"
+    page.get_by_role("button", name="Pause", exact=True).click()
     ctx.close()
 
 

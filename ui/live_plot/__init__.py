@@ -107,6 +107,10 @@ def live_plot(figure: dict[str, Any], *, key: str, height: int = 480,
       its way, so frames never queue up behind a slow browser. Give `meta` a
       changing entry (e.g. a frame counter) so that every rerun sends new
       arguments (Streamlit does not resend unchanged ones). None: no requests.
+
+    While frames stream, a button pressed anywhere on the page holds them (the newest
+    kept) until that button changes, at most 0.3 s, so that its answer (Pause's new
+    label) is not queued behind Plotly draws in the browser (docs/benchmarks.md).
     """
     draw = None if draw_token is None else {"token": int(draw_token)}
     from ui import projector  # here: projector imports streamlit, this module only its components

@@ -20,8 +20,9 @@
   let last = null;        // the newest args drawn (redrawn when a resize crosses `narrow`)
   let wasNarrow = false;  // whether they were drawn with their narrow layout
   // Redraw log read by the browser tests and scripts/measure_playground.py:
-  // draws counts finished Plotly.react calls; log holds [epoch ms, meta.step].
-  const stats = { draws: 0, log: [], ms: 0 };
+  // draws counts finished Plotly.react calls; log holds [epoch ms, meta.step]; held
+  // counts frames that arrived while a pressed button held them (see hold()).
+  const stats = { draws: 0, log: [], ms: 0, held: 0 };
   window.ganlabLivePlot = stats;
 
   function send(type, data) {
@@ -184,9 +185,50 @@
     }
   }, true);
 
+  // Clicks first: a Plotly draw takes the browser's main thread for 50-150 ms, and a
+  // click on one of the page's buttons shows its answer only when the main thread is
+  // free. Measured: Pause's new label reached the browser within 40 ms but showed
+  // 100-200 ms later, behind the draws of the frames then streaming in. So while frames
+  // stream (the view plays), a button pressed on the page (mouse, touch or keyboard)
+  // holds them (newest kept) until that button changes or goes, at most HOLD_MS. A
+  // still view is never held: there a click's answer is often the next frame (a step).
+  const HOLD_MS = 300;
+  let holdUntil = 0;
+  let holdWatch = null;
+  let lastFrameAt = 0;
+
+  function release() {
+    if (holdWatch !== null) holdWatch.disconnect();
+    holdWatch = null;
+    if (holdUntil === 0) return;
+    holdUntil = 0;
+    requestAnimationFrame(function () { setTimeout(pump, 0); });  // after the change is painted
+  }
+
+  function hold(ev) {
+    const button = ev.target && ev.target.closest ? ev.target.closest("button") : null;
+    if (!button || performance.now() - lastFrameAt > 1000) return;
+    if (ev.type === "keydown" && ev.key !== "Enter" && ev.key !== " ") return;
+    const label = button.innerText;
+    holdUntil = performance.now() + HOLD_MS;
+    setTimeout(release, HOLD_MS);
+    if (holdWatch !== null) holdWatch.disconnect();
+    holdWatch = new window.parent.MutationObserver(function () {
+      if (!button.isConnected || button.innerText !== label) release();
+    });
+    holdWatch.observe(window.parent.document.body, { subtree: true, childList: true, characterData: true });
+  }
+
+  try {  // Streamlit serves the component from the page's origin; elsewhere nothing is held
+    ["pointerdown", "keydown"].forEach(function (type) {
+      window.parent.document.addEventListener(type, hold, true);
+    });
+  } catch (err) { /* a cross-origin parent */ }
+
   // Render messages can arrive faster than Plotly draws: keep only the newest.
   async function pump() {
     if (busy || interacting) return;
+    if (holdUntil > performance.now()) return;  // release() pumps
     busy = true;
     try {
       while (pending && !interacting) {
@@ -215,6 +257,8 @@
     const d = ev.data;
     if (!d || d.type !== "streamlit:render") return;
     pending = d.args;
+    lastFrameAt = performance.now();
+    if (holdUntil > lastFrameAt) stats.held += 1;
     // Ask for the next frame now, while this one is drawn: the server computes it
     // in the meantime, and still at most one frame is on its way.
     if (!d.args.draw) askForNext(d.args.pace);
