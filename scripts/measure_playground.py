@@ -205,6 +205,12 @@ def measure_clicks(browser: Browser, url: str, repeats: int, sessions: int, load
         for p in others:
             p.get_by_role("button", name="Play", exact=True).click()
     page = open_page(browser, url, "10")
+    if pool is not None:  # the clicks come while the others train, not while they start
+        try:
+            wait_for_poll(lambda: all(pool.shown_step(i) > 0 for i in range(sessions - 1)), 60.0)
+        except TimeoutError:
+            pass  # reported below as other_socket_sessions_all_trained
+        time.sleep(2.0)
     # The browser's clock: the click event (capture phase, before Streamlit sees it) and
     # the first moment a button reads the other label (a MutationObserver on the page).
     page.evaluate(FLIP_WATCH)

@@ -69,8 +69,10 @@ def server() -> Iterator[Server]:
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a pipe nobody reads would block a chatty server
     runs = tempfile.TemporaryDirectory(prefix="ganlab-e2e-runs-")
+    # The pages' autosaves go beside the runs, not into the user's cache (ui.autosave).
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "GANLAB_RUNS": runs.name})
+                            env={**os.environ, "GANLAB_RUNS": runs.name,
+                                 "GANLAB_AUTOSAVE": str(Path(runs.name) / "autosave")})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -69,6 +69,7 @@ def test_a_pressed_button_holds_the_frames_so_its_answer_shows_first(browser: Br
     assert len(after) >= 2, "the frames did not stream again after the hold"
     assert min(after) < pressed + 1000, f"the first frame after the hold came {min(after) - pressed:.0f} ms on"
     page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=15_000)
     ctx.close()
 
 

@@ -202,7 +202,9 @@
     holdWatch = null;
     if (holdUntil === 0) return;
     holdUntil = 0;
-    requestAnimationFrame(function () { setTimeout(pump, 0); });  // after the change is painted
+    // A frame's time (~17 ms) for the browser to paint the change first; not
+    // requestAnimationFrame, which a hidden or off-screen frame may never call.
+    setTimeout(pump, 20);
   }
 
   function hold(ev) {
