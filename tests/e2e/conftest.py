@@ -69,10 +69,10 @@ def server() -> Iterator[Server]:
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a pipe nobody reads would block a chatty server
     runs = tempfile.TemporaryDirectory(prefix="ganlab-e2e-runs-")
-    # The pages' autosaves go beside the runs, not into the user's cache (ui.autosave).
+    # The pages' autosaves go to a folder of their own, not into the user's cache (ui.autosave).
+    autosaves = tempfile.TemporaryDirectory(prefix="ganlab-e2e-autosave-")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "GANLAB_RUNS": runs.name,
-                                 "GANLAB_AUTOSAVE": str(Path(runs.name) / "autosave")})
+                            env={**os.environ, "GANLAB_RUNS": runs.name, "GANLAB_AUTOSAVE": autosaves.name})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -100,6 +100,7 @@ def server() -> Iterator[Server]:
                 proc.wait(5)
         log.close()
         runs.cleanup()
+        autosaves.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def test_reload_resumes_and_a_shared_link_starts_fresh(browser: Browser, server)
     resumed = int(re.search(r"Resumed at step (\d+)", notice.first.inner_text()).group(1))
     assert step <= resumed <= step + 1
     assert wait_for(lambda: shown(page)[0] == resumed, what="the view at the resumed step")
-    assert page.get_by_role("button", name="Start over").is_visible()
+    page.get_by_role("button", name="Start over").wait_for(timeout=15_000)  # (the page may still be rerunning)
 
     # The link shared without the token: another browser's fresh run.
     other = browser.new_context(viewport={"width": 1400, "height": 1000})
