@@ -19,7 +19,7 @@ from ganlab.errors import GanlabError
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.train.side_by_side import SideBySide, side_by_side
 from ui import controls, exports, persist, projector, run_controls, state, views
-from ui.autosave import side_by_side_autosave
+from ui.autosave import comparison_ident, side_by_side_autosave
 from ui.history import nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
@@ -125,13 +125,9 @@ if query != st.query_params.to_dict():
 
 
 # --- the runs: rebuilt whenever the comparison changes ---------------------------------------
-def signature() -> list[Any]:
-    return [labels, [c.to_dict() for c in cfgs]]
-
-
 def prepare(model: SideBySide) -> SideBySide:
     """What the page keeps of a new (or resumed) comparison."""
-    ss["lab.sig"], ss["lab.rev"] = [model.labels, [c.to_dict() for c in model.cfgs]], ss.get("lab.rev", 0) + 1
+    ss["lab.sig"], ss["lab.rev"] = comparison_ident(model.cfgs, model.labels), ss.get("lab.rev", 0) + 1
     ss["lab.real"], ss["lab.box"] = probe.real_points(model, 1000), probe.view_box(model)
     return model
 
@@ -150,7 +146,7 @@ try:
     slot = side_by_side_autosave("lab", cfgs, labels)
     runner: Runner = session_runner("lab.runner", build, autosave=slot, on_restore=prepare, capture=capture,
                                     capture_every=10, max_frames=120, chunk_seconds=REDRAW_SECONDS)
-    if ss.pop("lab.restart", False) or ss["lab.sig"] != signature():
+    if ss.pop("lab.restart", False) or ss["lab.sig"] != comparison_ident(cfgs, labels):
         runner.reset(build())
 except GanlabError as exc:
     st.error(str(exc))

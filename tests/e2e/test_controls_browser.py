@@ -13,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import Browser, Frame, Page
 
-from tests.e2e.test_playground_browser import open_session, shown, view
+from tests.e2e.test_playground_browser import frame_where, open_session, shown, view
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -113,15 +113,8 @@ BOXES = """() => {
 
 
 def charts(page: Page) -> Frame:
-    def find() -> Frame | None:
-        for f in page.frames:
-            try:
-                if f.evaluate("() => !!document.querySelector('g.legend') && !document.body.dataset.view"):
-                    return f
-            except Exception:  # a frame still loading or being replaced
-                pass
-        return None
-    return wait_for(find, what="the charts with their legend")
+    return frame_where(page, "!!document.querySelector('g.legend') && !document.body.dataset.view",
+                       "the charts with their legend")
 
 
 def overlaps(a: list[float], b: list[float]) -> bool:

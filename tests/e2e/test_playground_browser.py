@@ -39,16 +39,21 @@ XRANGE = "() => document.getElementById('plot')._fullLayout.xaxis.range.slice()"
 EYE = "() => JSON.stringify(document.getElementById('plot')._fullLayout.scene.camera.eye)"
 
 
-def view(page: Page, which: str = "2-D") -> Frame:
+def frame_where(page: Page, test: str, what: str) -> Frame:
+    """The page's first frame in which the JavaScript expression `test` is true (waited for)."""
     def find() -> Frame | None:
         for f in page.frames:
             try:
-                if f.evaluate(f"() => document.body && document.body.dataset.view === '{which}'"):
+                if f.evaluate(f"() => {test}"):
                     return f
             except Exception:  # a frame still loading or being replaced
                 pass
         return None
-    return wait_for(find, what=f"the {which} view")
+    return wait_for(find, what=what)
+
+
+def view(page: Page, which: str = "2-D") -> Frame:
+    return frame_where(page, f"document.body && document.body.dataset.view === '{which}'", f"the {which} view")
 
 
 def drag(page: Page, frame: Frame, dx: float, dy: float) -> None:
