@@ -681,13 +681,13 @@ def test_step_slots_follow_their_capacity() -> None:
 def test_a_class_leaves_a_core_to_the_server(monkeypatch) -> None:
     from ui import runner as runner_mod
 
-    monkeypatch.setattr(runner_mod, "FIXED_STEP_SLOTS", 0)
-    monkeypatch.setattr(runner_mod, "CORES", 4)
+    monkeypatch.delenv("GANLAB_STEP_SLOTS", raising=False)
+    monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 4)
     monkeypatch.setattr(runner_mod, "training_sessions", lambda: 2)
     assert runner_mod.step_capacity() == 4
     monkeypatch.setattr(runner_mod, "training_sessions", lambda: runner_mod.CLASS_SESSIONS)
     assert runner_mod.step_capacity() == 3
-    monkeypatch.setattr(runner_mod, "CORES", 1)
+    monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 1)
     assert runner_mod.step_capacity() == 1
-    monkeypatch.setattr(runner_mod, "FIXED_STEP_SLOTS", 5)  # GANLAB_STEP_SLOTS=5
+    monkeypatch.setenv("GANLAB_STEP_SLOTS", "5")
     assert runner_mod.step_capacity() == 5

@@ -224,25 +224,15 @@ class FairSlots:
 # sessions: with the browser on the same machine (a teacher's laptop, the browser
 # tests), one slot made Pause lag. GANLAB_STEP_SLOTS fixes the count.
 CLASS_SESSIONS = 3
-FIXED_STEP_SLOTS = int(os.environ.get("GANLAB_STEP_SLOTS") or 0)  # 0: step_capacity decides
-CORES = os.cpu_count() or 2
-# Training threads alive now, counted as they start and end: step_capacity reads it twice
-# a step, so it must not walk every session's runner.
-_training_threads = 0
-_training_lock = threading.Lock()
-
-
-def _count_training(change: int) -> None:
-    global _training_threads
-    with _training_lock:
-        _training_threads += change
 
 
 def step_capacity() -> int:
     """The step slots for the sessions training now (see STEP_SLOTS)."""
-    if FIXED_STEP_SLOTS:
-        return FIXED_STEP_SLOTS
-    return CORES if training_sessions() < CLASS_SESSIONS else max(1, CORES - 1)
+    fixed = os.environ.get("GANLAB_STEP_SLOTS")
+    if fixed:
+        return int(fixed)
+    cores = os.cpu_count() or 2
+    return cores if training_sessions() < CLASS_SESSIONS else max(1, cores - 1)
 
 
 STEP_SLOTS = FairSlots(step_capacity)
@@ -527,16 +517,12 @@ class Runner(Generic[M]):
     def _loop(self) -> None:
         _name_os_thread(THREAD_PREFIX)
         _lower_thread_priority()
-        _count_training(+1)
         try:
             self._train_loop()
         finally:
-            try:
-                if self.error is None:  # a broken (diverged) state is not worth resuming
-                    with self._lock:
-                        self._save(self._model)
-            finally:
-                _count_training(-1)
+            if self.error is None:  # a broken (diverged) state is not worth resuming
+                with self._lock:
+                    self._save(self._model)
 
     def _train_loop(self) -> None:
         last_check = time.monotonic()
@@ -699,7 +685,7 @@ def session_runner(key: str, build: Callable[[], M], *, autosave: "Autosave[M] |
 
 def training_sessions() -> int:
     """Runners of this process whose thread is training now (all sessions)."""
-    return _training_threads
+    return sum(1 for r in list(_RUNNERS) if r.thread_alive)
 
 
 def redraw_period(fastest: float = 0.1, budget: float = REDRAW_BUDGET) -> float:

@@ -195,7 +195,6 @@
   const HOLD_MS = 300;
   let holdUntil = 0;
   let holdWatch = null;
-  let holdTimer = null;
   let lastFrameAt = 0;
 
   function release() {
@@ -214,8 +213,7 @@
     if (ev.type === "keydown" && ev.key !== "Enter" && ev.key !== " ") return;
     const label = button.innerText;
     holdUntil = performance.now() + HOLD_MS;
-    clearTimeout(holdTimer);  // a second press restarts the hold, not ends it early
-    holdTimer = setTimeout(release, HOLD_MS);
+    setTimeout(release, HOLD_MS);
     if (holdWatch !== null) holdWatch.disconnect();
     holdWatch = new window.parent.MutationObserver(function () {
       if (!button.isConnected || button.innerText !== label) release();
