@@ -678,6 +678,31 @@ def test_step_slots_follow_their_capacity() -> None:
     waiter.join(5)
 
 
+def test_a_capacity_that_raises_never_strands_a_waiter() -> None:
+    """The capacity function counts every session's runner; if that count raises (a set
+    changing while it is listed), a release must still hand its slot on: the last good
+    capacity is used."""
+    answers = [1]
+
+    def capacity() -> int:
+        if answers[0] is None:
+            raise RuntimeError("Set changed size during iteration")
+        return answers[0]
+
+    slots = FairSlots(capacity)
+    slots.__enter__()
+    got = threading.Event()
+    waiter = threading.Thread(target=lambda: (slots.__enter__(), got.set()))
+    waiter.start()
+    assert not got.wait(0.2)
+    answers[0] = None
+    slots.__exit__()  # raises inside: the waiter must still get the slot
+    assert got.wait(5)
+    slots.__exit__()
+    waiter.join(5)
+    assert slots._held == 0
+
+
 def test_a_class_leaves_a_core_to_the_server(monkeypatch) -> None:
     from ui import runner as runner_mod
 

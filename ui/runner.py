@@ -189,13 +189,23 @@ class FairSlots:
 
     def __init__(self, capacity: int | Callable[[], int]) -> None:
         self._capacity: Callable[[], int] = capacity if callable(capacity) else (lambda: capacity)
+        self._last_capacity = 1
         self._held = 0
         self._lock = threading.Lock()
         self._waiters: deque[threading.Event] = deque()
 
+    def _capacity_now(self) -> int:
+        """The capacity function's answer (at least 1), or its last good one when it raises:
+        a release must hand its slot on whatever happens, or the waiters would wait forever."""
+        try:
+            self._last_capacity = max(1, int(self._capacity()))
+        except Exception:  # noqa: BLE001 - e.g. a set of runners changing while it is counted
+            pass
+        return self._last_capacity
+
     def __enter__(self) -> "FairSlots":
         with self._lock:
-            if self._held < max(1, self._capacity()) and not self._waiters:
+            if self._held < self._capacity_now() and not self._waiters:
                 self._held += 1
                 return self
             turn = threading.Event()
@@ -206,7 +216,7 @@ class FairSlots:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._held -= 1
-            capacity = max(1, self._capacity())
+            capacity = self._capacity_now()
             while self._waiters and self._held < capacity:
                 self._held += 1
                 self._waiters.popleft().set()
@@ -685,7 +695,12 @@ def session_runner(key: str, build: Callable[[], M], *, autosave: "Autosave[M] |
 
 def training_sessions() -> int:
     """Runners of this process whose thread is training now (all sessions)."""
-    return sum(1 for r in list(_RUNNERS) if r.thread_alive)
+    for _ in range(3):
+        try:
+            return sum(1 for r in list(_RUNNERS) if r.thread_alive)
+        except RuntimeError:  # a session's runner was added or collected while listed: count again
+            continue
+    return 0
 
 
 def redraw_period(fastest: float = 0.1, budget: float = REDRAW_BUDGET) -> float:

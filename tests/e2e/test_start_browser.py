@@ -45,6 +45,7 @@ def test_start_here_opens_the_first_lesson_ready_to_play(server, browser: Browse
         page.get_by_role("button", name="Play", exact=True).click()
         assert wait_for(lambda: shown_step(page) > 20, timeout=30)  # the lesson trains and redraws
         page.get_by_role("button", name="Pause", exact=True).click()
+        page.get_by_role("button", name="Play", exact=True).wait_for(timeout=15_000)  # Pause took
         page.get_by_role("link", name=re.compile("Next: Eight blobs")).click()
         page.get_by_text("Step 2 of 6").wait_for(timeout=60_000)
         assert "/Gaussian_playground" in page.url
