@@ -703,6 +703,37 @@ def test_a_capacity_that_raises_never_strands_a_waiter() -> None:
     assert slots._held == 0
 
 
+def test_counting_sessions_while_others_start_never_raises() -> None:
+    """Sessions are counted at every step (step_capacity) while other sessions create their
+    runners; a bare WeakSet listed meanwhile raises "Set changed size during iteration"
+    (it did here within 3,000 new runners)."""
+    from ui.runner import training_sessions
+
+    errors: list[Exception] = []
+    done = threading.Event()
+
+    def count() -> None:
+        while not done.is_set():
+            try:
+                training_sessions()
+            except RuntimeError as exc:
+                errors.append(exc)
+                return
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    kept: list[Runner] = []
+    try:
+        for _ in range(3000):
+            kept.append(Runner(object()))
+            if len(kept) > 200:
+                kept.clear()
+    finally:
+        done.set()
+        counter.join(10)
+    assert errors == []
+
+
 def test_a_class_leaves_a_core_to_the_server(monkeypatch) -> None:
     from ui import runner as runner_mod
 

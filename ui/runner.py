@@ -130,7 +130,15 @@ TORCH_THREADS = int(os.environ.get("GANLAB_TORCH_THREADS", "1"))
 REDRAW_BUDGET = float(os.environ.get("GANLAB_REDRAW_BUDGET", min(40, 10 * (os.cpu_count() or 1))))
 
 _log = logging.getLogger(__name__)
+# Every runner of the process, for the counts across sessions. A WeakSet raises when a
+# runner is added while another thread lists it, so both happen under _RUNNERS_LOCK.
 _RUNNERS: "weakref.WeakSet[Runner[Any]]" = weakref.WeakSet()
+_RUNNERS_LOCK = threading.Lock()
+
+
+def _all_runners() -> "list[Runner[Any]]":
+    with _RUNNERS_LOCK:
+        return list(_RUNNERS)
 _torch_configured = False
 
 
@@ -199,7 +207,7 @@ class FairSlots:
         a release must hand its slot on whatever happens, or the waiters would wait forever."""
         try:
             self._last_capacity = max(1, int(self._capacity()))
-        except Exception:  # noqa: BLE001 - e.g. a set of runners changing while it is counted
+        except Exception:  # noqa: BLE001 - any callable; a slot must never be lost to it
             pass
         return self._last_capacity
 
@@ -342,7 +350,8 @@ class Runner(Generic[M]):
         self.chunk_seconds = 0.0
         self.set_speed(steps_per_chunk, chunk_seconds)
         self._capture_now()
-        _RUNNERS.add(self)
+        with _RUNNERS_LOCK:
+            _RUNNERS.add(self)
 
     # --- reading ------------------------------------------------------------
     @contextlib.contextmanager
@@ -695,12 +704,7 @@ def session_runner(key: str, build: Callable[[], M], *, autosave: "Autosave[M] |
 
 def training_sessions() -> int:
     """Runners of this process whose thread is training now (all sessions)."""
-    for _ in range(3):
-        try:
-            return sum(1 for r in list(_RUNNERS) if r.thread_alive)
-        except RuntimeError:  # a session's runner was added or collected while listed: count again
-            continue
-    return 0
+    return sum(1 for r in _all_runners() if r.thread_alive)
 
 
 def redraw_period(fastest: float = 0.1, budget: float = REDRAW_BUDGET) -> float:
@@ -722,5 +726,5 @@ def live_runner_threads() -> int:
 
 def close_all() -> None:
     """Close every runner of this process (tests; server shutdown)."""
-    for runner in list(_RUNNERS):
+    for runner in _all_runners():
         runner.close()
