@@ -125,10 +125,7 @@ def live_view() -> None:
     if ss.get(PREFIX + "restart"):
         st.rerun(scope="app")
     cols = st.columns([1.3, 1, 1, 1, 1, 3], vertical_alignment="bottom")
-    cols[0].button("Pause" if runner.playing else "Play", key=PREFIX + "play",
-                   on_click=runner.pause if runner.playing else runner.play,
-                   icon=":material/pause:" if runner.playing else ":material/play_arrow:",
-                   type="primary", width="stretch")
+    run_controls.play_pause(cols[0], runner, PREFIX, type="primary", width="stretch")
     cols[1].button("Step D", on_click=single_step, args=(True, False), key=PREFIX + "step_d",
                    width="stretch", help="one update of the discriminator only: watch the blue curve")
     cols[2].button("Step G", on_click=single_step, args=(False, True), key=PREFIX + "step_g",

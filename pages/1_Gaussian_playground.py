@@ -273,13 +273,8 @@ def charts_figure(run: Trainer, history: list[dict[str, float]], marker: int | N
 def live_view() -> None:
     top = st.columns([1, 7], vertical_alignment="center")
     # Play / Pause is part of the live view: a click on Pause reruns this fragment (its
-    # callback first), so the frame drawn by that same rerun is the last one. The button
-    # does what its label says (not a toggle): a click delivered twice (rerun requests
-    # coalesce while the view refreshes) must not undo itself.
-    top[0].button("Pause" if runner.playing else "Play", key="pg.play",
-                  on_click=runner.pause if runner.playing else play,
-                  icon=":material/pause:" if runner.playing else ":material/play_arrow:",
-                  type="primary", width="stretch")
+    # callback first), so the frame drawn by that same rerun is the last one.
+    run_controls.play_pause(top[0], runner, "pg.", play=play, type="primary", width="stretch")
     period = redraw_period()
     speed = ss["pg.speed"]
     if speed == "max":

@@ -169,10 +169,7 @@ def reset_runs() -> None:
 run_controls.resume_notice(runner, reset_runs, "lab.start_over")
 
 cols = st.columns([1, 1, 1, 1, 1, 3])
-# The label decides the action (a click delivered twice must not undo itself).
-cols[0].button("Pause" if runner.playing else "Play", key="lab.play", type="primary",
-               icon=":material/pause:" if runner.playing else ":material/play_arrow:",
-               on_click=runner.pause if runner.playing else runner.play, width="stretch")
+run_controls.play_pause(cols[0], runner, "lab.", type="primary", width="stretch")
 cols[1].button("Step D", on_click=runner.step_clicked, args=(True, False), width="stretch", key="lab.step_d")
 cols[2].button("Step G", on_click=runner.step_clicked, args=(False, True), width="stretch", key="lab.step_g")
 cols[3].button("Step D+G", on_click=runner.step_clicked, args=(True, True), width="stretch", key="lab.step")

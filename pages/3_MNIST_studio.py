@@ -178,10 +178,8 @@ ss[key("shown")] = (runner.playing, ss.get(key("rev")))
 cols = st.columns(3)
 cols[0].button("Start new run", key=key("start"), on_click=start, type="primary", width="stretch",
                icon=":material/play_arrow:", help="a fresh run with the settings in the sidebar")
-# Does what its label says, never a toggle: a click delivered twice must not undo itself.
-cols[1].button("Pause" if runner.playing else "Resume", key=key("play"), width="stretch",
-               on_click=runner.pause if runner.playing else runner.play,
-               icon=":material/pause:" if runner.playing else ":material/resume:")
+run_controls.play_pause(cols[1], runner, key(""), play_label="Resume", play_icon=":material/resume:",
+                        width="stretch")
 cols[2].button("Stop and save", key=key("stop"), on_click=stop, width="stretch",
                icon=":material/stop:", help=f"pause and save the run under {runs.runs_root()}")
 

@@ -41,6 +41,8 @@ class SocketSession:
         self.ws_url = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
         self.page = page
         self.widgets: dict[str, tuple[str, str]] = {}  # widget key -> (widget id, fragment id)
+        # button label -> (time.monotonic() it was last drawn, widget id, fragment id)
+        self.buttons: dict[str, tuple[float, str, str]] = {}
         self.values: dict[str, WidgetState] = {}  # widget id -> its value, as a tab reports them all
         self.frames: list[tuple[float, int]] = []  # (time.monotonic(), step) per view frame received
         self.notices: list[str] = []  # error boxes and exceptions the page showed
@@ -67,7 +69,11 @@ class SocketSession:
 
     async def click(self, key: str) -> None:
         """Click the button with widget key `key` (a trigger, rerunning its fragment)."""
-        widget_id, fragment = self.widgets[key]
+        await self.click_id(*self.widgets[key])
+
+    async def click_id(self, widget_id: str, fragment: str) -> None:
+        """Click the button with this widget id: also one the page no longer draws, as a
+        click that reaches the server twice does the second time."""
         await self._rerun(WidgetState(id=widget_id, trigger_value=True), fragment)
 
     async def close(self) -> None:
@@ -121,6 +127,8 @@ class SocketSession:
             self.notices.append(getattr(widget, "message", "") or getattr(widget, "body", ""))
         if kind not in ("button", "component_instance"):
             return
+        if kind == "button":
+            self.buttons[widget.label] = (time.monotonic(), widget.id, fragment)
         # A keyed widget's id is "$$ID-<hash>-<key>" (keys may hold "-": "pg.view.2-D").
         key = widget.id.split("-", 2)[-1] if widget.id.startswith("$$ID-") else widget.id
         self.widgets[key] = (widget.id, fragment)
@@ -190,6 +198,9 @@ class SocketPool:
 
     def click(self, i: int, key: str) -> None:
         self._call(lambda: self.sessions[i].click(key))
+
+    def click_id(self, i: int, widget_id: str, fragment: str) -> None:
+        self._call(lambda: self.sessions[i].click_id(widget_id, fragment))
 
     def click_all(self, key: str) -> None:
         self._call(lambda: asyncio.gather(*(s.click(key) for s in self.sessions)))

@@ -273,7 +273,7 @@ def test_studio_trains_an_autoencoder_with_originals_above_reconstructions(monke
         at.number_input(key="studio.batch_size").set_value(16).run()
         at.button(key="studio.start").click().run()
         assert wait_until(lambda: held_model(at, "studio.runner").step_count >= 3, 30)
-        at.button(key="studio.play").click().run()
+        at.button(key="studio.pause").click().run()
         assert not at.exception and not at.error
         trainer = held_model(at, "studio.runner")
         assert isinstance(trainer, AutoencoderTrainer)

@@ -79,7 +79,7 @@ def test_play_pause_speed_and_reset() -> None:
     assert r.steps_per_chunk == 5 and r.chunk_seconds == pytest.approx(0.2)
     at.button(key="lab.play").click().run()
     assert r.playing and wait_until(lambda: r.steps_done > 0)
-    at.button(key="lab.play").click().run()
+    at.button(key="lab.pause").click().run()
     assert not r.playing and wait_until(lambda: not r.thread_alive)
     assert model_of(at).step_count > 0
     at.button(key="lab.reset").click().run()

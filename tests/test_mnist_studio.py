@@ -66,7 +66,7 @@ def train(at: AppTest, steps: int) -> int:
     button(at, "studio.start").click().run()
     assert runner_of(at).playing
     assert wait_until(lambda: trainer_of(at).step_count >= steps, 30)
-    button(at, "studio.play").click().run()  # labelled Pause while playing
+    button(at, "studio.pause").click().run()
     assert not runner_of(at).playing
     return trainer_of(at).step_count
 
@@ -90,7 +90,7 @@ def test_start_trains_pause_holds_resume_continues_and_charts_appear() -> None:
     assert sum(at.session_state["studio.hist"]) == 500
     button(at, "studio.play").click().run()
     assert wait_until(lambda: trainer_of(at).step_count > reached + 5, 30)
-    button(at, "studio.play").click().run()
+    button(at, "studio.pause").click().run()
     assert not at.exception
 
 

@@ -119,7 +119,7 @@ def train_and_pause(at: AppTest, key: str, steps: int) -> Runner:
     r: Runner = at.session_state[key]
     at.button(key=key.replace("runner", "play")).click().run()
     assert wait_until(lambda: r.model_step() >= steps, 30)
-    at.button(key=key.replace("runner", "play")).click().run()  # Pause: the thread saves as it ends
+    at.button(key=key.replace("runner", "pause")).click().run()  # the thread saves as it ends
     wait_paused(r)
     return r
 
@@ -171,7 +171,7 @@ def test_a_reload_resumes_the_latent_lab_comparison(saves: Path) -> None:
     assert helpers.held_model(other, "lab.runner").step_count == 0 and "Resumed" not in texts(other.info)
     other.button(key="lab.play").click().run()  # and it runs
     assert wait_until(lambda: helpers.held_model(other, "lab.runner").step_count > 0, 30)
-    other.button(key="lab.play").click().run()
+    other.button(key="lab.pause").click().run()
     wait_paused(other.session_state["lab.runner"])
     assert not other.exception
 
@@ -235,7 +235,7 @@ def test_a_reload_resumes_the_studio_run_with_its_settings(saves: Path) -> None:
     at.button(key="studio.start").click().run()
     r: Runner = at.session_state["studio.runner"]
     assert wait_until(lambda: r.model_step() >= 4, 60)
-    at.button(key="studio.play").click().run()
+    at.button(key="studio.pause").click().run()
     wait_paused(r)
     before = helpers.held_model(at, "studio.runner")
     step, saved = before.step_count, weights(before)

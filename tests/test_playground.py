@@ -334,9 +334,12 @@ def test_play_pause_and_speed() -> None:
     assert figures(at)["2-D"]["pace"] is None  # paused: the view asks for no frames
     at.button(key="pg.play").click().run()
     assert r.playing and wait_until(lambda: r.steps_done > 0)
-    assert at.button(key="pg.play").label == "Pause"
+    # While playing, the button is the Pause widget (a Play click can never reach it).
+    assert at.button(key="pg.pause").label == "Pause"
+    assert "pg.play" not in {b.key for b in at.button}
     assert figures(at)["2-D"]["pace"] == pytest.approx(0.1)  # playing: ~10 frames/s
-    at.button(key="pg.play").click().run()
+    at.button(key="pg.pause").click().run()
+    assert at.button(key="pg.play").label == "Play" and "pg.pause" not in {b.key for b in at.button}
     assert not r.playing and wait_until(lambda: not r.thread_alive)
     n = r.steps_done
     time.sleep(0.2)

@@ -349,7 +349,7 @@ def test_history_slider_in_steps_agrees_with_the_status_and_play_returns_to_live
     at.run()
     assert figures(at)["2-D"]["meta"]["step"] > 60
     assert not any("(history)" in c.value for c in at.caption)
-    at.button(key="pg.play").click().run()  # Pause
+    at.button(key="pg.pause").click().run()
     assert wait_until(lambda: not r.thread_alive)
 
     at.run()

@@ -1,7 +1,8 @@
-"""The run controls every training page shares: "Stop at a step count", and the notices of
-the runner's own doings (stopped at that count; resumed from this browser's autosave).
+"""The run controls every training page shares: the Play / Pause button, "Stop at a step
+count", and the notices of the runner's own doings (stopped at that count; resumed from
+this browser's autosave).
 
-A page draws `stop_control(prefix, default)` in its sidebar and hands the result to
+A page draws `play_pause(where, runner, prefix)` where its Play button goes, `stop_control(prefix, default)` in its sidebar and hands the result to
 `runner.set_stop_at`, puts `run_params(prefix)` in its URL (the browser token of
 `ui.autosave`, and `stop=N` when the box is ticked), shows `resume_notice(...)` under
 its title and `stop_notice(runner)` where it shows the runner's error. The widgets
@@ -22,6 +23,25 @@ STOP_PARAM = "stop"
 STOP_MAX = 10**7
 STOP_LABEL = "Stop at a step count"
 STOP_AT_LABEL = "Stop at step"
+
+
+def play_pause(where: Any, runner: Runner[Any], prefix: str, *, play: Callable[[], Any] | None = None,
+               play_label: str = "Play", play_icon: str = ":material/play_arrow:", **button: Any) -> None:
+    """The Play / Pause button of a training page, drawn in `where` (a column, or `st`).
+
+    Two widgets rather than one with a changing label: `<prefix>play` while paused (its
+    click calls `play`, default `runner.play`) and `<prefix>pause` while playing (its click
+    pauses). A click then does only what its button said. Streamlit at times delivers one
+    click twice (in Chromium, the trigger again with the view's next frame request, 60 ms
+    later); with a single widget the second delivery ran the callback that the first
+    one's rerun had just registered, so a Pause restarted the run it had stopped
+    (tests/e2e/test_class_sockets.py replays such a click). `button`: more `st.button`
+    arguments (type, width).
+    """
+    if runner.playing:
+        where.button("Pause", key=prefix + "pause", on_click=runner.pause, icon=":material/pause:", **button)
+    else:
+        where.button(play_label, key=prefix + "play", on_click=play or runner.play, icon=play_icon, **button)
 
 
 def stop_keys(prefix: str) -> tuple[str, str]:

@@ -35,8 +35,8 @@ Public API (for page authors)
 Page recipe (pages/1_Gaussian_playground.py does all of it):
 - Put Play/Pause and the step buttons inside the live `st.fragment`: a click then
   reruns only the fragment, and its callback (run first) pauses at once.
-- Give the Play/Pause button `on_click=runner.pause if runner.playing else
-  runner.play`, not a toggle: a click delivered twice must not undo itself.
+- Draw Play / Pause with `ui.run_controls.play_pause`: two widgets, so that a click
+  Streamlit delivers twice can only repeat itself, never undo itself.
 - Let the live plot pace the redraws (`live_plot(..., pace=redraw_period())`, with a
   frame counter in `meta`) and keep `run_every` as a slow fallback (1 s): a fixed
   0.1 s timer let a slow browser fall seconds behind.

@@ -3,6 +3,10 @@ port (stopped after the tests) and headless Chromium driven by Playwright.
 
 Chromium is Debian's (/usr/bin/chromium, or $GANLAB_CHROMIUM): `playwright install`
 needs the network. Without it the browser tests are skipped, saying why.
+
+When a browser test fails, its report carries the server's side of the story: the Python
+stack of every server thread at the moment of the failure and the end of the server's
+log (`pytest_runtest_makereport` below; the server runs under tests/e2e/serve.py).
 """
 from __future__ import annotations
 
@@ -40,8 +44,8 @@ class Server:
     """A running `streamlit run app.py`: its base URL, process (for /proc thread counts) and the
     folder its pages save runs in (GANLAB_RUNS, a temporary folder: never the repository's runs/)."""
 
-    def __init__(self, url: str, proc: subprocess.Popen, runs: Path) -> None:
-        self.url, self.proc, self.runs = url, proc, runs
+    def __init__(self, url: str, proc: subprocess.Popen, runs: Path, log) -> None:
+        self.url, self.proc, self.runs, self.log = url, proc, runs, log
 
     def runner_threads(self) -> int:
         """Training threads of the server (ui.runner names its OS threads)."""
@@ -52,6 +56,22 @@ class Server:
         """The server process's current OS thread count (Linux /proc)."""
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
+
+    def log_tail(self, chars: int = 20_000) -> str:
+        """The end of the server's output. pread leaves the file offset alone: the server
+        shares it, and a seek here would make the server write over its own log."""
+        fd = self.log.fileno()
+        size = os.fstat(fd).st_size
+        start = max(0, size - chars)
+        return os.pread(fd, size - start, start).decode(errors="replace")
+
+    def stacks(self) -> str:
+        """Every server thread's Python stack now (serve.py's SIGUSR1), with the log's end."""
+        if self.proc.poll() is not None:
+            return f"the server has exited (status {self.proc.returncode})\n" + self.log_tail()
+        os.kill(self.proc.pid, signal.SIGUSR1)
+        time.sleep(1.0)  # faulthandler writes from its own thread
+        return self.log_tail()
 
 
 def _comm(task: Path) -> str:
@@ -64,7 +84,7 @@ def _comm(task: Path) -> str:
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "tests.e2e.serve", "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a pipe nobody reads would block a chatty server
@@ -89,7 +109,7 @@ def server() -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise RuntimeError("streamlit did not answer /_stcore/health within 60 s")
             time.sleep(0.3)
-        yield Server(url, proc, Path(runs.name))
+        yield Server(url, proc, Path(runs.name), log)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -117,3 +137,16 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the server: add the server's thread stacks and log to its report."""
+    outcome = yield
+    report = outcome.get_result()
+    server = getattr(item, "funcargs", {}).get("server")
+    if report.when == "call" and report.failed and isinstance(server, Server):
+        try:
+            report.sections.append(("server threads and log at the failure", server.stacks()))
+        except OSError as exc:  # the diagnosis must never hide the failure itself
+            report.sections.append(("server threads and log at the failure", f"unavailable: {exc}"))
