@@ -305,7 +305,8 @@ def real_density(trainer: Trainer, xs: np.ndarray) -> np.ndarray:
         return normal(float(info.mean[0]), math.sqrt(float(info.cov[0, 0]))).astype(np.float32)
     if info.modes is not None and info.sigma:
         modes = info.modes[:, 0].tolist()
-        return (sum(normal(m, info.sigma) for m in modes) / len(modes)).astype(np.float32)
+        sigmas = np.broadcast_to(np.asarray(info.sigma, dtype=np.float64), (len(modes),))
+        return (sum(normal(m, float(s)) for m, s in zip(modes, sigmas)) / len(modes)).astype(np.float32)
     return kde(real_points(trainer, 2000)[:, 0], x)
 
 

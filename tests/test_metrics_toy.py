@@ -91,6 +91,24 @@ def test_mode_stats_threshold_is_strict():
     assert st.hq_fraction == 0.5
 
 
+def test_mode_stats_with_one_sigma_per_mode():
+    # two_blobs' spreads: sigma 0.1 at (-1, 0), 0.4 at (1, 0). A point is HQ within 3 sigma
+    # of its own (nearest) mode: 0.29 from the narrow one yes, 0.31 no; 1.19 from the wide one yes.
+    modes = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    fake = np.array([[-1.29, 0.0], [-0.69, 0.0], [1.0, 1.19], [2.21, 0.0], [0.1, 0.0]])
+    st = mode_stats(fake, modes, sigma=[0.1, 0.4])
+    # HQ: (-1.29, 0); (1, 1.19); (0.1, 0), whose nearest mode is the wide one (0.9 < 1.2).
+    np.testing.assert_array_equal(st.counts, [1, 2])
+    np.testing.assert_array_equal(mode_stats(fake, modes, sigma=(0.1, 0.4)).counts, [1, 2])
+    assert st.hq_fraction == 3 / 5
+    assert st.modes_captured == 2
+    assert mode_stats(fake, modes, sigma=0.1).counts.tolist() == [1, 0]  # one sigma for both
+    with pytest.raises(ConfigError, match=r"one number or one per mode \(2\), got 3"):
+        mode_stats(fake, modes, sigma=[0.1, 0.4, 0.2])
+    with pytest.raises(ConfigError, match="sigma must be a positive"):
+        mode_stats(fake, modes, sigma=[0.1, -0.4])
+
+
 def test_mode_stats_huge_finite_points_belong_to_no_mode():
     # Squared distances overflow to inf: such rows must not be credited to mode 0.
     st = mode_stats(np.array([[1e200, 1e200], [1.0, 0.0]]), SQUARE_MODES, sigma=0.1)

@@ -21,7 +21,8 @@ class DataInfo:
 
     kind: "points" (x float32 (N, D), D in {1, 2, 3}) or "image" (x uint8 (N, C, H, W)).
     modes: (K, D) mode centres for mixture sets, else None.
-    sigma: the per-mode standard deviation of mixture sets (for the HQ protocol).
+    sigma: the standard deviation of each mode of a mixture set (for the HQ protocol):
+        one number for all modes, or a tuple with one per mode (two_blobs).
     mean, cov: the true parameters of a single-Gaussian set, else None.
     bounds: (D, 2) min/max of a view box that frames the data (points only).
     center, scale: (D,) and a scalar such that (x - center) / scale has zero mean
@@ -38,7 +39,7 @@ class DataInfo:
     num_classes: int = 0
     class_names: tuple[str, ...] = ()
     modes: torch.Tensor | None = None
-    sigma: float | None = None
+    sigma: float | tuple[float, ...] | None = None
     mean: torch.Tensor | None = None
     cov: torch.Tensor | None = None
     bounds: torch.Tensor | None = None

@@ -69,8 +69,10 @@ def _frame(x: torch.Tensor, margin: float = 0.15) -> torch.Tensor:
     return torch.stack([centre - half, centre + half], dim=1)
 
 
-def _mixture(name: str, opts: DataOptions, means: torch.Tensor, sigmas: torch.Tensor,
-             sigma: float | None) -> Dataset:
+def _mixture(name: str, opts: DataOptions, means: torch.Tensor, spreads: list[float]) -> Dataset:
+    """n points of an equal-weight mixture of isotropic Gaussians (means (K, D), one
+    standard deviation per mode)."""
+    sigmas = torch.tensor(spreads)
     g = _rng(opts)
     n = _n(opts)
     k = torch.randint(len(means), (n,), generator=g)
@@ -81,7 +83,7 @@ def _mixture(name: str, opts: DataOptions, means: torch.Tensor, sigmas: torch.Te
     bounds = torch.stack([centre - half, centre + half], dim=1)
     info = DataInfo(name=name, kind="points", shape=(means.shape[1],), num_classes=len(means),
                     modes=means.clone(),
-                    sigma=sigma, bounds=bounds)
+                    sigma=spreads[0] if len(set(spreads)) == 1 else tuple(spreads), bounds=bounds)
     return _standardise(Dataset(x.float(), info, y=k))
 
 
@@ -89,28 +91,27 @@ def _mixture(name: str, opts: DataOptions, means: torch.Tensor, sigmas: torch.Te
 def ring8(opts: DataOptions) -> Dataset:
     i = torch.arange(8, dtype=torch.float64)
     means = torch.stack([torch.cos(2 * math.pi * i / 8), torch.sin(2 * math.pi * i / 8)], 1).float()
-    return _mixture("ring8", opts, means, torch.full((8,), 0.01), 0.01)
+    return _mixture("ring8", opts, means, [0.01] * 8)
 
 
 @DATASETS.register("grid25", help="25 Gaussians on {-4,-2,0,2,4}^2, sigma 0.05")
 def grid25(opts: DataOptions) -> Dataset:
     v = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
     means = torch.cartesian_prod(v, v)
-    return _mixture("grid25", opts, means, torch.full((25,), 0.05), 0.05)
+    return _mixture("grid25", opts, means, [0.05] * 25)
 
 
 @DATASETS.register("two_blobs", help="two Gaussians of different spread (sigma 0.1 and 0.4)")
 def two_blobs(opts: DataOptions) -> Dataset:
     means = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])
-    ds = _mixture("two_blobs", opts, means, torch.tensor([0.1, 0.4]), None)
-    return ds
+    return _mixture("two_blobs", opts, means, [0.1, 0.4])
 
 
 @DATASETS.register("cube8", help="8 Gaussians on the corners of the cube {-1,1}^3, sigma 0.05")
 def cube8(opts: DataOptions) -> Dataset:
     v = torch.tensor([-1.0, 1.0])
     means = torch.cartesian_prod(v, v, v)
-    return _mixture("cube8", opts, means, torch.full((8,), 0.05), 0.05)
+    return _mixture("cube8", opts, means, [0.05] * 8)
 
 
 def random_gaussian(dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -213,7 +214,7 @@ def gaussian1d(opts: DataOptions) -> Dataset:
 
 @DATASETS.register("mixture1d", help="two 1-D Gaussians at -2 and 2, sigma 0.4")
 def mixture1d(opts: DataOptions) -> Dataset:
-    ds = _mixture("mixture1d", opts, torch.tensor([[-2.0], [2.0]]), torch.full((2,), 0.4), 0.4)
+    ds = _mixture("mixture1d", opts, torch.tensor([[-2.0], [2.0]]), [0.4, 0.4])
     return _in_view_units(ds)
 
 

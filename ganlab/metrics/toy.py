@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -106,7 +106,7 @@ class ModeStats:
 def mode_stats(
     fake: torch.Tensor | np.ndarray,
     modes: torch.Tensor | np.ndarray,
-    sigma: float,
+    sigma: float | Sequence[float],
     min_count: int | None = None,
     threshold_std: float = HQ_THRESHOLD_STD,
 ) -> ModeStats:
@@ -114,7 +114,8 @@ def mode_stats(
 
     Each sample (fake (N, D)) is assigned to its nearest mode centre (modes (K, D),
     Euclidean distance). It is high quality when that distance is strictly below
-    `threshold_std * sigma` (3 sigma in both papers). A mode is captured when at
+    `threshold_std * sigma` (3 sigma in both papers); `sigma` is one number for every
+    mode or one per mode (K,), then that of the mode the sample is assigned to. A mode is captured when at
     least `min_count` HQ samples are assigned to it (None -> DEFAULT_MIN_COUNT = 1,
     as in PacGAN's reference code). Non-finite rows, as a diverged generator emits,
     are never HQ and are assigned to no mode.
@@ -132,7 +133,11 @@ def mode_stats(
         )
     if x.shape[0] == 0:
         raise DataError("no fake samples given; generate at least one point")
-    if not (math.isfinite(sigma) and sigma > 0):
+    sigmas = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (centres.shape[0],)) \
+        if np.ndim(sigma) == 0 or np.size(sigma) == centres.shape[0] else None
+    if sigmas is None:
+        raise ConfigError(f"sigma must be one number or one per mode ({centres.shape[0]}), got {np.size(sigma)}")
+    if not (np.isfinite(sigmas).all() and (sigmas > 0).all()):
         raise ConfigError(f"sigma must be a positive finite number, got {sigma}")
     if not (math.isfinite(threshold_std) and threshold_std > 0):
         raise ConfigError(f"threshold_std must be a positive finite number, got {threshold_std}")
@@ -152,7 +157,7 @@ def mode_stats(
     # silently credit mode 0, so such rows belong to no mode.
     measurable = np.isfinite(d2_min)
     nearest, d2_min = nearest[measurable], d2_min[measurable]
-    hq = d2_min < (threshold_std * sigma) ** 2
+    hq = d2_min < (threshold_std * sigmas[nearest]) ** 2
 
     counts = np.bincount(nearest[hq], minlength=k).astype(np.int64)
     mass = np.bincount(nearest, minlength=k) / n
@@ -450,7 +455,7 @@ def toy_metrics(
 
     out: dict[str, float] = {}
     if info.modes is not None:
-        if info.sigma is None:
+        if info.sigma is None:  # a builder's mistake, not the user's
             raise DataError(f"data set {info.name!r} has mode centres but no sigma; set DataInfo.sigma")
         stats = mode_stats(f, info.modes, info.sigma)
         out["modes_captured"] = float(stats.modes_captured)
