@@ -78,6 +78,40 @@ def test_data_made_here(tmp_path, capsys):
     assert "absent.csv does not exist" in _one_error_line(capsys)
 
 
+def test_data_zip_that_is_not_an_archive_is_named_as_such(tmp_path, capsys):
+    # A .zip is always read as pictures: a text file named .zip must not be told about header rows.
+    (tmp_path / "fake.zip").write_text("hello\n")
+    assert main(["data", str(tmp_path / "fake.zip")]) == 2
+    assert _one_error_line(capsys) == (f"error: {tmp_path / 'fake.zip'} is not a readable zip file (its content "
+                                       "is not a zip archive: damaged, cut short, or another kind of file); "
+                                       "point the image_folder data set at a folder or a .zip of pictures")
+
+
+def test_data_npy_with_four_columns_exits_2_with_an_npy_fix(tmp_path, capsys):
+    np.save(tmp_path / "four.npy", np.random.default_rng(0).normal(size=(20, 4)))
+    assert main(["data", str(tmp_path / "four.npy")]) == 2
+    line = _one_error_line(capsys)
+    assert "'four.npy' is an array of 4 columns" in line and "numpy.save('four.npy', a[:, :2])" in line
+    assert "name a label column" not in line
+
+
+def test_data_json_always_has_classes(tmp_path, capsys):
+    rows = "".join(f"{i}.5,{-i},{i % 3}\n" for i in range(20))
+    (tmp_path / "pts_label.csv").write_text("x,y,label\n" + rows)
+    assert main(["data", str(tmp_path / "pts_label.csv"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["classes"] == ["0", "1", "2"] and d["class_counts"] == {"0": 7, "1": 7, "2": 6}
+    assert main(["data", str(tmp_path / "pts_label.csv")]) == 0
+    assert "  classes in the label column (not used for training): 0 (7), 1 (7), 2 (6)\n" \
+        in capsys.readouterr().out
+    (tmp_path / "pts.csv").write_text("x,y\n" + "".join(f"{i}.5,{-i}\n" for i in range(20)))
+    assert main(["data", str(tmp_path / "pts.csv"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["classes"] == [] and d["class_counts"] == {}  # as an image folder without class folders
+    assert main(["data", str(tmp_path / "pts.csv")]) == 0
+    assert "classes" not in capsys.readouterr().out
+
+
 # --- argument checks -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

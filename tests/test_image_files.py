@@ -164,5 +164,7 @@ def test_unreadable_files_are_counted(tmp_path):
     assert ds.info.note.startswith("2 of 3 pictures could not be read and were skipped: x/2.png, x/3.jpg")
     assert ds.extras["skipped"]["x/readme.txt"].startswith("not a picture")
     (tmp_path / "notzip.zip").write_bytes(b"plain text")
-    with pytest.raises(DataError, match="notzip.zip is not a readable zip file"):
+    with pytest.raises(DataError, match=r"notzip.zip is not a readable zip file \(its content is not a zip "
+                                        r"archive: damaged, cut short, or another kind of file\); point the "
+                                        r"image_folder data set at a folder or a .zip of pictures$"):
         load_image_folder(tmp_path / "notzip.zip")

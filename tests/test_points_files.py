@@ -185,6 +185,42 @@ def test_npy_plain_structured_and_index_column(tmp_path):
         read_points(tmp_path / "nan.npy")
 
 
+def test_npy_with_too_many_columns_says_how_to_save_fewer(tmp_path):
+    # A plain array has no column names: "name a label column 'label'" cannot apply to it.
+    np.save(tmp_path / "four.npy", np.random.default_rng(0).normal(size=(20, 4)))
+    with pytest.raises(DataError) as e:
+        read_points(tmp_path / "four.npy")
+    assert str(e.value) == ("points file 'four.npy' is an array of 4 columns; it needs 2 or 3 (x, y[, z]): "
+                            "save only those, e.g. numpy.save('four.npy', a[:, :2]), or save a structured "
+                            "array whose extra fields are named 'label' or 'id' so that they are ignored")
+    rec = np.zeros(20, dtype=[(n, "f8") for n in ("x", "y", "w", "v")])
+    for n in rec.dtype.names:
+        rec[n] = np.random.default_rng(1).normal(size=20)
+    np.save(tmp_path / "rec4.npy", rec)
+    with pytest.raises(DataError, match=r"^points file 'rec4.npy' has 4 numeric fields \(x, y, w, v\); it needs "
+                                        r"2 or 3 fields: keep only the x, y\[, z\] fields, or name a label field "
+                                        r"'label' so that it is ignored$"):
+        read_points(tmp_path / "rec4.npy")
+
+
+def test_label_column_gives_classes_with_counts(tmp_path):
+    body = "".join(f"{i}.5,{-i},{(2, 10, 1)[i % 3]}\n" for i in range(12))
+    _, s = parse_points(("x,y,label\n" + body).encode(), "pts.csv")
+    assert (s.classes, s.class_counts) == (["1", "2", "10"], {"1": 4, "2": 4, "10": 4})  # numbers by value
+    _, s = parse_points(("x;y;Class\n" + "".join(f"{i};{i * i};{'ab'[i % 2]}\n" for i in range(11))).encode(),
+                        "text.csv")
+    assert s.ignored == [{"name": "Class", "reason": "text"}]
+    assert (s.classes, s.class_counts) == (["a", "b"], {"a": 6, "b": 5})
+    _, s = parse_points(("x,y\n" + body.replace(",2\n", "\n").replace(",10\n", "\n").replace(",1\n", "\n"))
+                        .encode(), "plain.csv")
+    assert (s.classes, s.class_counts) == ([], {}) and s.to_dict()["classes"] == []
+    rec = np.zeros(12, dtype=[("x", "f8"), ("y", "f8"), ("label", "f8")])
+    rec["x"], rec["y"], rec["label"] = np.arange(12) * 0.5, np.arange(12) ** 2, [2.0, 0.0, 2.0] * 4
+    np.save(tmp_path / "rec.npy", rec)
+    _, s = read_points(tmp_path / "rec.npy")
+    assert (s.classes, s.class_counts) == (["0", "2"], {"0": 4, "2": 8})  # 2.0 shown as a CSV writes it
+
+
 # --- precision far from the origin -------------------------------------------------------
 
 def test_points_far_from_the_origin_keep_their_precision(tmp_path):

@@ -2,6 +2,9 @@
 
 Each benchmark module defines `add_arguments(parser)` and `run(args) -> dict`
 (the figures) and `table(result) -> str`; this module wires them into the CLI.
+`run` checks its options first with the helpers below (`int_list`, `at_least`,
+`positive_seconds`, `choices`): a bad option is a ConfigError (exit 2, one line) before
+any work starts, never a traceback minutes in.
 Benchmarks print figures measured side by side with a baseline in the same run:
 compare ratios, not absolute times (these machines are noisy).
 """
@@ -10,6 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+from typing import Iterable
+
+from ganlab.errors import ConfigError
 
 # name -> module path; modules are imported only when their bench runs.
 BENCHES: dict[str, tuple[str, str]] = {
@@ -46,6 +53,47 @@ def _run(args: argparse.Namespace) -> int:
     result = mod.run(args)
     print(json.dumps(result) if args.json else mod.table(result))
     return 0
+
+
+def int_list(text: str, flag: str, minimum: int = 0, example: str = "0,1,2") -> list[int]:
+    """A comma-separated option ("0,1,2") -> its integers; ConfigError naming `flag` when an
+    item is not an integer, is below `minimum`, or there is none. Empty items ("1,,2") are skipped."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    try:
+        values = [int(t) for t in items]
+    except ValueError:
+        values = []
+    if not values:
+        raise ConfigError(f"{flag} takes comma-separated integers such as {example}; got {text!r}")
+    low = [v for v in values if v < minimum]
+    if low:
+        raise ConfigError(f"{flag} values must be at least {minimum}; got {low[0]}")
+    return values
+
+
+def at_least(value: int, flag: str, minimum: int = 1) -> None:
+    """ConfigError unless `value` (a count: runs, steps, rounds, threads) is at least `minimum`."""
+    if value < minimum:
+        raise ConfigError(f"{flag} must be at least {minimum}; got {value}")
+
+
+def positive_seconds(value: float, flag: str) -> None:
+    """ConfigError unless `value` is a finite number of seconds above 0 (a budget of 0 means "no
+    limit" to the training loop, and inf never ends)."""
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{flag} must be a number of seconds above 0; got {value:g}")
+
+
+def choices(text: str, flag: str, valid: Iterable[str]) -> list[str]:
+    """A comma-separated option ("karras,zoo") -> its names; ConfigError listing the valid
+    names when one is unknown or none is given."""
+    valid = list(valid)
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        what = f"{flag} {unknown[0]!r} is not known" if unknown else f"{flag} is empty"
+        raise ConfigError(f"{what}; use comma-separated names from {', '.join(valid)}")
+    return names
 
 
 def format_table(rows: list[dict], columns: list[str] | None = None) -> str:

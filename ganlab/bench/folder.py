@@ -21,11 +21,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ganlab.bench import format_table
+from ganlab.bench import at_least, format_table, int_list
+from ganlab.errors import ConfigError
 from ganlab.presets import resolve_config
 from ganlab.train import Trainer, resolve_device
 
 PRESET_OF_SIZE = {64: "ralsgan", 128: "ralsgan128"}
+DEVICES = ("cpu", "cuda", "auto", "mps")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -52,13 +54,26 @@ def write_synthetic_folder(folder: Path, n: int, side: int = 128, seed: int = 0)
 
 
 def run(args: argparse.Namespace) -> dict:
+    supported = " and ".join(map(str, PRESET_OF_SIZE))
+    sizes = int_list(args.sizes, "--sizes", example="64,128")
+    unsupported = [s for s in sizes if s not in PRESET_OF_SIZE]
+    if unsupported:
+        raise ConfigError(f"--sizes {unsupported[0]} is not supported; bench folder has presets for "
+                          f"{supported} px (e.g. --sizes 64,128)")
+    at_least(args.steps, "--steps")
+    at_least(args.warmup, "--warmup", 0)
+    at_least(args.images, "--images")
+    at_least(args.batch, "--batch", 0)
+    at_least(args.threads, "--threads", 0)
+    if args.device not in DEVICES:  # resolve_device would hand an unknown name to torch
+        raise ConfigError(f"--device {args.device!r} is not known; use one of {', '.join(DEVICES)}")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_synthetic_folder(Path(tmp) / "pictures", args.images)
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in sizes:
             overrides = {"data_path": str(folder), "device": args.device}
             if args.batch:
                 overrides["batch_size"] = args.batch

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import torch
 
-from ganlab.bench import format_table
+from ganlab.bench import at_least, format_table
 from ganlab.config import Config, parse_assignments
 from ganlab.train.side_by_side import LoopTrainer, MultiTrainer
 from ganlab.presets import resolve_config
@@ -56,6 +56,10 @@ def _rates(step: Callable[[], Any], steps: int, device: str) -> tuple[float, flo
 
 
 def run(args: argparse.Namespace) -> dict:
+    at_least(args.runs, "--runs")
+    at_least(args.steps, "--steps")
+    at_least(args.rounds, "--rounds")
+    at_least(args.threads, "--threads")
     torch.set_num_threads(args.threads)
     cfgs = _configs(args)
     one = Trainer(cfgs[0])

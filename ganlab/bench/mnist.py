@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
-from ganlab.bench import format_table
+from ganlab.bench import at_least, choices, format_table, positive_seconds
 from ganlab.seeds import EVAL_SEED
 from ganlab.metrics.images import real_reference
 
@@ -192,12 +192,19 @@ def run(args: argparse.Namespace) -> dict:
     from ganlab.progress import class_grid, fixed_grid
     from ganlab.bench.sweep import train_and_track
     from ganlab.bench.thresholds import first_reached, format_reached, met_targets
+    from ganlab.data.images import IDX_SETS
 
+    if args.data not in IDX_SETS:
+        raise ConfigError(f"--data takes one of {', '.join(IDX_SETS)}; got {args.data!r}")
+    models = choices(args.models, "--models", MODEL_NAMES)
+    # 0 s would mean "no limit" to the training loop, and no measurement at all to the speed loops.
+    positive_seconds(args.seconds, "--seconds")
+    positive_seconds(args.speed_seconds, "--speed-seconds")
+    at_least(args.eval_samples, "--eval-samples")
+    at_least(args.eval_every, "--eval-every")
+    at_least(args.threads, "--threads")
+    at_least(args.seed, "--seed", 0)
     torch.set_num_threads(args.threads)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    for m in models:
-        if m not in MODEL_NAMES:
-            raise ConfigError(f"bench mnist knows the models {', '.join(MODEL_NAMES)}; got {m!r}")
     base = resolve_config(args.data, None, {"seed": args.seed, "device": args.device})
     data = build_dataset(base.data_options())
     out = Path(args.out) if args.out else None

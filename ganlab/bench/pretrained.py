@@ -35,11 +35,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ganlab.bench import format_table
+from ganlab.bench import at_least, choices, format_table, int_list
 from ganlab.models.pgan import Generator, PGANConfig
-from ganlab.pretrained import PretrainedGenerator
+from ganlab.errors import ConfigError
+from ganlab.pretrained import PretrainedGenerator, list_bundled
 from ganlab.pretrained.karras import KarrasConfig, KarrasGenerator, plain_forward, random_state
 
+SECTIONS = ("karras", "zoo")
 # The published celebaHQ checkpoints: depthScales of the zoo's celebaHQ training config
 # (512, 512, 512, 512, 256, 128, 64, ...), latent 512, RGB, WGAN-GP (linear output).
 ZOO_ARCHITECTURES = {
@@ -201,23 +203,39 @@ def karras_rows(threads: list[int], batches: list[int], repeats: int, small: boo
             "output_std": round(float(ref.std()), 4), "rows": rows, "bf16_supported": bf16_ok}
 
 
+def _devices(text: str) -> list[str]:
+    """--devices -> the devices to time: "auto" is the CPU plus CUDA when a GPU is visible."""
+    if text == "auto":
+        return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = choices(text, "--devices", ("auto", "cpu", "cuda"))
+    if "auto" in devices:
+        raise ConfigError("--devices auto stands alone; give auto, cpu, cuda or cpu,cuda")
+    if "cuda" in devices and not torch.cuda.is_available():
+        raise ConfigError("--devices cuda: no CUDA GPU is visible to torch; use --devices cpu or auto")
+    return devices
+
+
 def run(args: argparse.Namespace) -> dict:
+    # All options are checked before the first (minute-long) section starts.
+    sections = set(choices(args.sections, "--sections", SECTIONS))
+    devices = _devices(args.devices)
+    threads = int_list(args.karras_threads, "--karras-threads", 1, example="1,2")
+    batches = int_list(args.karras_batches, "--karras-batches", 1, example="1,8")
+    base = int_list(args.karras_baseline_batches, "--karras-baseline-batches", 1, example="1")
+    at_least(args.karras_repeats, "--karras-repeats")
+    at_least(args.frames, "--frames")
+    at_least(args.repeats, "--repeats")
+    at_least(args.threads, "--threads", 0)
+    names = choices(args.models, "--models", [*ZOO_ARCHITECTURES, *list_bundled()]) if "zoo" in sections else []
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) if args.devices == "auto" \
-        else [d.strip() for d in args.devices.split(",")]
-    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     result: dict = {"threads": torch.get_num_threads(), "frames": args.frames, "rows": [],
                     "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
     if "karras" in sections:
-        threads = [int(t) for t in args.karras_threads.split(",") if t.strip()]
-        batches = [int(b) for b in args.karras_batches.split(",") if b.strip()]
-        base = [int(b) for b in args.karras_baseline_batches.split(",") if b.strip()]
         result["karras"] = [karras_rows(threads, batches, args.karras_repeats, args.karras_small, device, base)
                             for device in devices]
         torch.set_num_threads(result["threads"])
     if "zoo" in sections:
-        names = [m.strip() for m in args.models.split(",") if m.strip()]
         result["rows"] = [time_model(name, device, args.frames, args.repeats) for device in devices for name in names]
     return result
 

@@ -19,11 +19,14 @@ import time
 import torch
 from torch import nn
 
-from ganlab.bench import format_table
+from ganlab.bench import at_least, choices, format_table, int_list
 from ganlab.config import Config
 from ganlab.presets import resolve_config
 from ganlab.train import Trainer
 
+# The quality runs score modes captured and % high quality: only mixtures (data sets with
+# mode centres, `DataInfo.modes`) have those figures.
+MIXTURES = ("ring8", "grid25", "two_blobs", "cube8", "mixture1d")
 PUBLISHED = {  # best published figures, 2,500 samples (VEEGAN / PacGAN / GDPP tables)
     "ring8": "8.0 modes / 71.7% HQ (GDPP); 7.9 / 95.6% (PacGAN2)",
     "grid25": "24.8 modes / 93.6% HQ (PacGAN4)",
@@ -111,17 +114,23 @@ def speed(rounds: int, round_steps: int) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
+    # Every option is checked before the speed rounds: a typo in --seeds is not found minutes in.
+    seeds = int_list(args.seeds, "--seeds")
+    data = choices(args.data, "--data", MIXTURES)
+    at_least(args.rounds, "--rounds")
+    at_least(args.round_steps, "--round-steps")
+    at_least(args.threads, "--threads")
     torch.set_num_threads(args.threads)
     out: dict = {"threads": args.threads}
     if not args.skip_speed:
         out["speed"] = speed(args.rounds, args.round_steps)
     if not args.skip_quality:
-        rows = [quality(d, int(s)) for d in args.data.split(",") for s in args.seeds.split(",")]
+        rows = [quality(d, s) for d in data for s in seeds]
         out["quality"] = rows
         out["summary"] = {d: {"min_modes": min(r["modes"] for r in rows if r["data"] == d),
                               "min_hq_pct": min(r["hq_pct"] for r in rows if r["data"] == d),
                               "max_seconds": max(r["seconds"] for r in rows if r["data"] == d)}
-                          for d in args.data.split(",")}
+                          for d in data}
     return out
 
 

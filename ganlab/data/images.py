@@ -395,7 +395,12 @@ def _members(root: Path, skipped: dict[str, str],
     try:
         archive = zipfile.ZipFile(root)
     except (zipfile.BadZipFile, OSError) as exc:
-        what = "it is a single picture" if root.suffix.lower() in IMAGE_SUFFIXES else str(exc)
+        if root.suffix.lower() in IMAGE_SUFFIXES:
+            what = "it is a single picture"
+        elif isinstance(exc, zipfile.BadZipFile):  # zipfile's own words ("File is not a zip file") say less
+            what = "its content is not a zip archive: damaged, cut short, or another kind of file"
+        else:
+            what = str(exc)
         raise DataError(f"{root} is not a readable zip file ({what}); point the image_folder data set "
                         "at a folder or a .zip of pictures") from None
     with archive:

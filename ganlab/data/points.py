@@ -30,7 +30,10 @@ What is read
 - The remaining numeric columns must be 2 or 3; more, or a named column that
   counts like a row index, is refused with the columns to keep.
 - NPY: a numeric array (N, 2) or (N, 3), or a structured array whose numeric
-  fields go through the same column rules.
+  fields go through the same column rules (so a field named `label` is ignored).
+- Classes: the first column (or NPY field) named like a label gives
+  `summary.classes` (its distinct values as text, numbers in numeric order) and
+  `summary.class_counts`; training does not use them (points_file is unlabelled).
 - Values: NaN, infinities and values beyond float32's range (|x| > 3.4e38) are
   refused naming the line; 10 to 1,000,000 points, at most 50 MB.
 
@@ -43,9 +46,10 @@ import csv
 import io
 import math
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -88,6 +92,8 @@ class PointsSummary:
     header: whether the first row held column names.
     encoding: "utf-8", "utf-8 with BOM", "utf-16", "windows-1252" or "npy".
     notes: sentences worth showing (dropped index, skipped lines, ...).
+    classes, class_counts: the label column's classes (as text) and {class: rows}; empty
+    without a label column, as an image summary's are without class folders.
     """
 
     file: str
@@ -100,9 +106,12 @@ class PointsSummary:
     header: bool = False
     encoding: str = ""
     notes: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    class_counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """{"kind": "points", "file", "n", "dims", "columns", "ignored", ..., "notes"}."""
+        """{"kind": "points", "file", "n", "dims", "columns", "ignored", ..., "notes", "classes",
+        "class_counts"}."""
         return {"kind": "points", **asdict(self)}
 
 
@@ -182,6 +191,9 @@ def _parse_npy(data: bytes, s: PointsSummary) -> np.ndarray:
                 s.ignored.append({"name": n, "reason": "not numbers"})
         s.header = True
         s.columns = _choose_columns(s, {n: cells[n].astype(np.float64) for n in numeric}, header=True)
+        label = next((n for n in names if n.strip().lower() in LABEL_NAMES and cells[n].ndim == 1), None)
+        if label is not None:
+            _record_classes(s, (_npy_cell(v) for v in cells[label]))
         return _check_values(np.stack([cells[c].astype(np.float64) for c in s.columns], axis=1), s)
     if arr.dtype.kind not in "fiu":
         raise DataError(f"points file {s.file!r} holds {arr.dtype} values; it must hold numbers "
@@ -338,8 +350,35 @@ def _parse_text(data: bytes, s: PointsSummary) -> np.ndarray:
     cols = _choose_columns(s, numeric, s.header, first_unnamed=not names[0] if s.header else False,
                            first_name=display[0])
     s.columns = cols
+    label = next((j for j, n in enumerate(names) if s.header and n.strip().lower() in LABEL_NAMES), None)
+    if label is not None:
+        _record_classes(s, body[:, label])
     values = np.stack([numeric[c] for c in cols], axis=1)
     return _check_values(values, s, lines)
+
+
+def _npy_cell(v: object) -> str:
+    """One cell of an NPY label field as text: 2.0 -> "2" (as a CSV would write it), bytes decoded."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace").strip()
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _record_classes(s: PointsSummary, cells: Iterable[str]) -> None:
+    """The label column's classes (empty cells skipped) and their row counts into `s`;
+    numbers sort by value (2 before 10), then text by name."""
+    counts = Counter(c for c in cells if c != "")
+
+    def order(c: str) -> tuple[int, float, str]:
+        try:
+            return (0, float(c), c)
+        except ValueError:
+            return (1, 0.0, c)
+
+    s.classes = sorted(counts, key=order)
+    s.class_counts = {c: counts[c] for c in s.classes}
 
 
 def _decimal_mark(body: np.ndarray, lines: list[int], s: PointsSummary) -> str:
@@ -430,10 +469,16 @@ def _choose_columns(s: PointsSummary, numeric: dict[str, np.ndarray], header: bo
         raise DataError(f"points file {s.file!r}: column {counting[0]!r} counts 0, 1, 2, ... like a row "
                         f"number, so it is unclear whether the points are 3-D; keep only the coordinate "
                         f"columns ({', '.join(keep)}) and delete {counting[0]!r}, or rename it 'index'")
+    if len(coords) > 3 and s.encoding == "npy" and not s.header:
+        # A plain array has no names to mark a label column by: say how to save fewer columns.
+        raise DataError(f"points file {s.file!r} is an array of {len(coords)} columns; it needs 2 or 3 "
+                        f"(x, y[, z]): save only those, e.g. numpy.save({s.file!r}, a[:, :2]), or save a "
+                        "structured array whose extra fields are named 'label' or 'id' so that they are ignored")
     if len(coords) > 3:
-        raise DataError(f"points file {s.file!r} has {len(coords)} numeric columns ({', '.join(coords)}); "
-                        "it needs 2 or 3 columns: keep only the x, y[, z] columns, or name a label "
-                        "column 'label' so that it is ignored")
+        what = "fields" if s.encoding == "npy" else "columns"
+        raise DataError(f"points file {s.file!r} has {len(coords)} numeric {what} ({', '.join(coords)}); "
+                        f"it needs 2 or 3 {what}: keep only the x, y[, z] {what}, or name a label "
+                        f"{what[:-1]} 'label' so that it is ignored")
     if len(coords) == 1:
         raise DataError(f"points file {s.file!r} has one numeric column ({coords[0]}); it needs 2 or 3 "
                         "columns (x, y[, z]), one point per row")

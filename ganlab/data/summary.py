@@ -4,9 +4,12 @@
 `python -m ganlab data PATH [--json]` and the pages' upload widgets:
 
 points: {"kind": "points", "file", "n", "dims", "columns", "ignored", "separator",
-         "decimal", "header", "encoding", "offset", "notes"}
+         "decimal", "header", "encoding", "offset", "notes", "classes", "class_counts"}
 images: {"kind": "images", "file", "n", "shape" [C, H, W], "classes", "class_counts",
          "ignored", "unreadable", "system_files", "notes"}
+
+"classes" (names, in order) and "class_counts" ({name: count}) are in both kinds:
+a points file's label column, an image folder's class folders; [] and {} without.
 
 "ignored" is a list of {"name", "reason"} in both kinds (columns for points;
 files and zip members for images). Failures are DataError / ConfigError naming
@@ -24,8 +27,9 @@ from ganlab.errors import DataError
 
 
 def is_image_source(path: Path) -> bool:
-    """A folder or a zip archive (by content): the image loader's kind of input."""
-    return path.is_dir() or (path.is_file() and zipfile.is_zipfile(path)
+    """A folder, a zip archive (by content), or any file named .zip: the image loader's kind of
+    input (a .zip that is not an archive then gets the loader's "not a readable zip file")."""
+    return path.is_dir() or (path.is_file() and (path.suffix.lower() == ".zip" or zipfile.is_zipfile(path))
                              and path.suffix.lower() not in (".npy", ".xlsx"))
 
 
@@ -93,6 +97,11 @@ def format_text(summary: dict[str, Any]) -> str:
                  f"  columns used: {', '.join(s['columns'])}",
                  f"  separator: {s['separator'] or '(npy)'}, decimal mark: {s['decimal']!r}, "
                  f"header: {'yes' if s['header'] else 'no'}, encoding: {s['encoding']}"]
+        if s["class_counts"]:
+            shown = list(s["class_counts"].items())
+            more = f", ... and {len(shown) - 20} more" if len(shown) > 20 else ""
+            lines.append(f"  classes in the label column (not used for training): "
+                         f"{', '.join(f'{k} ({v})' for k, v in shown[:20])}{more}")
     else:
         classes = ", ".join(f"{k} ({v})" for k, v in s["class_counts"].items()) or "none (unlabelled)"
         lines = [f"images: {s['file']}",
