@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -73,11 +74,20 @@ def _check_count(value: int | None, flag: str) -> None:
 
 
 def _writable_folder(folder: Path) -> Path | None:
-    """The nearest existing ancestor of `folder` if it is a folder we may write in, else None."""
+    """The nearest existing ancestor of `folder` if we can write in it, else None. Tried
+    for real (a temporary folder made and removed): permission bits say yes to root even
+    where nothing can be written (/proc, a read-only mount)."""
     probe = folder.resolve()
     while not probe.exists():
         probe = probe.parent
-    return probe if probe.is_dir() and os.access(probe, os.W_OK | os.X_OK) else None
+    if not probe.is_dir():
+        return None
+    try:
+        with tempfile.TemporaryDirectory(dir=probe, prefix=".ganlab-write-test-"):
+            pass
+    except OSError:
+        return None
+    return probe
 
 
 def _check_out_file(out: Path, suffix: str) -> None:
@@ -92,10 +102,22 @@ def _check_out_file(out: Path, suffix: str) -> None:
                           "where a folder is needed); choose a path in a folder you can write to")
 
 
-def _check_out_dir(out: Path) -> None:
-    """A run directory we can create or write into; nothing is created here."""
+def _check_out_dir(out: Path, keep: Path | None = None) -> None:
+    """A run directory we can create or write into; nothing is created here. A folder that
+    already holds files is refused (a new run would overwrite a run's files and mix its
+    progress grids with the old ones) unless it is `keep`, the run being resumed."""
+    _check_writable_dir(out)
+    if out.is_dir() and any(out.iterdir()) and (keep is None or out.resolve() != keep.resolve()):
+        what = "a run" if (out / "config.json").is_file() else "files"
+        resume = f"continue it with --resume {out}, " if what == "a run" else ""
+        raise GanlabError(f"--out {str(out)!r} already holds {what}; {resume}choose a new folder, or delete "
+                          "it first")
+
+
+def _check_writable_dir(out: Path) -> None:
+    """A folder we can create or write into (it may hold files); nothing is created here."""
     if out.exists() and not out.is_dir():
-        raise GanlabError(f"--out {str(out)!r} is a file; give a folder for the run")
+        raise GanlabError(f"--out {str(out)!r} is a file; give a folder")
     if _writable_folder(out) is None:
         raise GanlabError(f"--out {str(out)!r} cannot be written (no permission, or a file stands "
                           "where a folder is needed); choose a folder you can write to")
@@ -138,12 +160,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if value is not None:
             overrides[key] = value
     _check_seed(args.seed, used_up_to=2)  # the trainer seeds streams with seed, seed + 1, seed + 2
+    if args.steps is not None and args.steps < 1:
+        raise GanlabError(f"--steps {args.steps}: a run needs at least 1 step")
     out = Path(args.out) if args.out else None
     if out is not None:
-        _check_out_dir(out)
+        _check_out_dir(out, keep=Path(args.resume) if args.resume else None)
     if args.resume:
         cfg = read_config(args.resume)
         _check_resume_matches(cfg, args.data, args.preset)
+        if out is None:
+            _check_out_dir(Path(args.resume), keep=Path(args.resume))
     else:
         if out is None:
             raise GanlabError("train needs --out RUN_DIR (where the run is written)")
@@ -160,6 +186,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         notes: list[str] = []
         trainer = load_run(args.resume, device=overrides.pop("device", None), dataset=dataset, notes=notes)
+        if args.steps is not None and args.steps <= trainer.step_count and not args.minutes:
+            raise GanlabError(f"--steps {args.steps}: the run is already at step {trainer.step_count} (--steps "
+                              f"counts the run's total steps); give more than {trainer.step_count} to continue it")
         if _is_main_rank(ctx):
             for note in notes:
                 print(f"note: {note}", file=sys.stderr)
@@ -173,6 +202,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         distributed.wrap(trainer, ctx)
     if trainer.info.note and main_rank:
         print(f"note: {trainer.info.note}", file=sys.stderr)
+    if args.steps is not None and args.minutes and main_rank:
+        print(f"note: --minutes {args.minutes:g} sets how long the run trains; --steps {args.steps} only sets "
+              "the length of its schedules (learning-rate decay, growth)", file=sys.stderr)
     stop = {"now": False}
 
     def on_sigint(signum, frame) -> None:  # finish the step, save, exit
@@ -275,7 +307,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         arrays["points"] = x.numpy().astype(np.float32)
     if y is not None:
         arrays["labels"] = y.numpy().astype(np.int64)
-    from ganlab.runs import atomic_write
+    from ganlab.files import atomic_write
 
     def write(p: Path) -> None:
         with open(p, "wb") as fh:  # a file object: savez adds no suffix, so `out` is the path written
@@ -343,7 +375,11 @@ def _eval_exported(args: argparse.Namespace) -> int:
     if args.parzen:
         raise GanlabError("--parzen applies to run folders; give the folder written by `train --out`")
     gen = load_generator(args.run_dir)
-    data = args.data or BUNDLED_DATA.get(gen.name)
+    known = BUNDLED_DATA.get(gen.name)
+    if args.data and known and args.data != known:
+        raise GanlabError(f"--data {args.data} contradicts {gen.name}, which was trained on {known}: drop --data "
+                          "(the bundled models know their data set)")
+    data = args.data or known
     if not data:
         raise GanlabError(f"{args.run_dir!r} is a generator without a run folder: say what it was trained "
                           "on with --data (e.g. --data mnist)")
@@ -409,7 +445,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         shown = f"{done >> 20}/{total >> 20} MB" if total else f"{done >> 20} MB"
         print(f"\rdownloading {shown}", end="", file=sys.stderr, flush=True)
 
-    _check_out_dir(Path(args.out).expanduser().parent)  # before a long load or download
+    _check_writable_dir(Path(args.out).expanduser().parent)  # before a long load or download
     gen = load_generator(args.src, progress=progress)
     out = save_generator(gen, args.out, name=args.name or Path(args.out).name.removesuffix(".safetensors"))
     source = Path(gen.source)
@@ -434,7 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="named preset (see `list`)")
     t.add_argument("--steps", type=int, help="total training iterations of the run (with --resume: "
                    "continue up to this many)")
-    t.add_argument("--minutes", type=float, help="wall-clock budget instead of --steps")
+    t.add_argument("--minutes", type=float, help="wall-clock budget instead of --steps (0: none, train to "
+                   "--steps); with both, --steps only sets the length of the schedules")
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="cpu | auto | cuda | mps")
     t.add_argument("--out", help="run directory to write")

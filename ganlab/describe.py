@@ -271,7 +271,7 @@ def _read_effects(path: Path, k: int) -> list[DirectionEffect] | None:
 
 def _write_effects(path: Path, effects: list[DirectionEffect]) -> None:
     """Save effects atomically; a read-only cache only costs the recomputation next time."""
-    from ganlab.runs import write_text_atomic
+    from ganlab.files import write_text_atomic
 
     text = json.dumps({"version": VERSION, "effects": [asdict(e) for e in effects]}, indent=1)
     try:

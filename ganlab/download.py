@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ganlab.errors import DataError, OfflineError
+from ganlab.files import plain_mode
 
 CHUNK_BYTES = 1 << 20
 STAMP_FILE = "verified.json"
@@ -141,6 +142,7 @@ def _fetch_one(url: str, dest: Path, md5: str | None, sha256: str | None,
             return f"checksum mismatch: expected SHA-256 {sha256.lower()}, got {got_sha}", False
         if sha256_prefix is not None and not got_sha.startswith(sha256_prefix.lower()):
             return f"checksum mismatch: expected SHA-256 starting {sha256_prefix.lower()}, got {got_sha}", False
+        plain_mode(tmp)  # a data set or model on a shared server is read by every user
         os.replace(tmp, dest)
         return None, False
     finally:

@@ -388,7 +388,7 @@ def _write_directions(path: Path, d: Directions) -> None:
     """Save directions atomically; a read-only cache only costs the recomputation next time."""
     from safetensors.torch import save_file
 
-    from ganlab.runs import atomic_write
+    from ganlab.files import atomic_write
 
     tensors = {"vectors": d.vectors.contiguous(), "sigma": d.sigma.contiguous(),
                "explained": d.explained.contiguous()}

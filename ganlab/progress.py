@@ -32,7 +32,7 @@ from torch import Tensor
 
 from ganlab.errors import ConfigError
 from ganlab.latent import lerp, slerp
-from ganlab.runs import atomic_write
+from ganlab.files import atomic_write
 from ganlab.train.base import seeded_latents
 from ganlab.imageio import make_grid, save_gif, save_png
 

@@ -10,7 +10,7 @@ A run folder holds:
                      for a progressive run, "kind": "pgan" with its growth;
 - history.jsonl      one JSON object per recorded row (losses, metrics).
 Each file is written to a temporary name in the same folder and renamed into
-place (`atomic_write`), so an interrupted save never leaves a half-written file.
+place (`ganlab.files.atomic_write`), so an interrupted save never leaves a half-written file.
 A damaged file raises CheckpointError naming the file, what is wrong and the fix;
 a history cut short in its last line loses that line only. Nothing is pickled. The trainers say what is saved (`named_networks`,
 `named_optimizers`, `named_rngs`, `extra_state`); this module is the only one
@@ -23,11 +23,10 @@ import math
 import os
 import re
 import struct
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -37,6 +36,7 @@ from ganlab import __version__
 from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
 from ganlab.errors import CheckpointError, ConfigError, GanlabError
+from ganlab.files import atomic_write, write_text_atomic
 from ganlab.train import PGANSchedule, ProgressiveTrainer, Trainer, build_trainer
 from ganlab.train.side_by_side import SideBySide, side_by_side
 from ganlab.train.base import broken_state, divergence_message
@@ -48,29 +48,6 @@ MODEL_META = "ganlab"  # the key of model.safetensors' header metadata (a JSON s
 # What to do when the training state (state.json / state.safetensors) is damaged.
 STATE_FIX = ("restore the file from a backup to continue training; the weights alone still sample "
              "(`python -m ganlab sample RUN_DIR`)")
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """write(tmp_path) then rename over `path`; the temp file is removed on failure, so
-    `path` is either its old self or complete."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a text file atomically (temp file + rename)."""
-    path = Path(path)
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def _flat_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> dict:
@@ -260,7 +237,7 @@ def _load_tensors(path: Path, fix: str = "restore the run folder from a backup, 
                               "interrupted before the first save?)")
     try:
         return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError):
         raise CheckpointError(f"{path} {_damage(path)}; the checkpoint is damaged: {fix}") from None
 
 

@@ -79,7 +79,7 @@ def write_mp4(frames: Tensor, path: str | Path, fps: float = 24.0, crf: int = 18
     x = F.pad(x, (0, w % 2, 0, h % 2))
     rgb = np.ascontiguousarray(x.permute(0, 2, 3, 1).numpy())
     path = Path(path)
-    from ganlab.runs import atomic_write
+    from ganlab.files import atomic_write
 
     # Written to a temporary file and renamed: a failed encode leaves no half-written MP4.
     atomic_write(path, lambda tmp: _encode_mp4(av, rgb, tmp, fps, crf))

@@ -36,7 +36,7 @@ from ganlab.bench.pgan_assets import NAMES, RECIPES
 from ganlab.bench.sweep import SETTINGS, summarise, sweep_job
 from ganlab.bench.pgan_assets import pgan_job
 from ganlab.bench.thresholds import EVAL_EVERY, EVAL_SAMPLES, format_reached
-from ganlab.runs import write_text_atomic
+from ganlab.files import write_text_atomic
 
 PARTS = ("sweep", "pgan")
 

@@ -57,7 +57,7 @@ def test_eval_prints_json(trained):
     assert m["step"] == 60 and m["modes_total"] == 8 and 0 <= m["js"] <= 1
 
 
-def test_eval_of_a_bundled_generator_against_its_data_set(trained, capsys):
+def test_eval_of_a_bundled_generator_against_its_data_set(trained, capsys, tmp_path):
     """`eval mnist-32`: the bundled model against MNIST (it knows its data set). On 10,000
     samples its figures are FD 2.74, score 7.91, real images' score 9.15 (assets/pgan/README.md);
     1,000 samples give a noisier FD, bounded on both sides here."""
@@ -72,8 +72,17 @@ def test_eval_of_a_bundled_generator_against_its_data_set(trained, capsys):
     assert main(["eval", str(out), "--data", "mnist"]) == 2
     assert "--data is for exported generators" in capsys.readouterr().err
     assert main(["eval", "mnist-32", "--data", "ring8", "--n", "100"]) == 2
+    assert "--data ring8 contradicts mnist-32" in capsys.readouterr().err
+    # An exported generator (here the bundled one saved under another name) needs --data,
+    # a data set with a classifier.
+    from ganlab.pretrained import load_generator, save_generator
+
+    mine = save_generator(load_generator("mnist-32"), tmp_path / "mine.safetensors", name="mine")
+    assert main(["eval", str(mine), "--data", "ring8", "--n", "100"]) == 2
     assert "--data ring8: the metrics need an image set with a trained classifier; give one of mnist, " \
         "fashion_mnist" in capsys.readouterr().err
+    assert main(["eval", str(mine), "--n", "100"]) == 2
+    assert "is a generator without a run folder: say what it was trained on with --data" in capsys.readouterr().err
     assert main(["eval", "no-such-model"]) == 2
     assert "'no-such-model' is not a ganlab run directory, a bundled model (fashion-32, mnist-32)" \
         in capsys.readouterr().err
@@ -107,6 +116,57 @@ def test_user_errors_exit_2_without_traceback(args, needle, capsys, tmp_path, mo
     err = capsys.readouterr().err
     assert err.startswith("error: ") and needle in err and "Traceback" not in err
     assert not (tmp_path / "X").exists()  # nothing half-written
+
+
+def test_train_out_never_overwrites_a_run_or_a_folder_with_files(trained, tmp_path, capsys):
+    out, _ = trained
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["train", "--data", "ring8", "--steps", "5", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out '{out}' already holds a run; continue it with --resume {out}, choose a new folder" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # untouched
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine")
+    assert main(["train", "--data", "ring8", "--steps", "5", "--out", str(notes), "--quiet"]) == 2
+    assert f"--out '{notes}' already holds files; choose a new folder, or delete it first" in capsys.readouterr().err
+    assert sorted(p.name for p in notes.iterdir()) == ["notes.txt"]
+    # Resuming into another run's folder is refused too; an empty folder is fine.
+    assert main(["train", "--resume", str(out), "--steps", "70", "--out", str(notes), "--quiet"]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "--data", "ring8", "--steps", "3", "--out", str(empty), "--quiet",
+                 "--set", "eval_every=0"]) == 0
+    assert (empty / "model.safetensors").is_file()
+
+
+def test_train_step_counts_that_would_do_nothing_are_refused(trained, tmp_path, capsys):
+    out, _ = trained
+    state = (out / "state.json").read_bytes()
+    assert main(["train", "--resume", str(out), "--steps", "60", "--quiet"]) == 2
+    assert "--steps 60: the run is already at step 60 (--steps counts the run's total steps); give more " \
+        "than 60 to continue it" in capsys.readouterr().err
+    assert (out / "state.json").read_bytes() == state  # nothing rewritten
+    assert main(["train", "--data", "ring8", "--steps", "0", "--out", str(tmp_path / "z"), "--quiet"]) == 2
+    assert "--steps 0: a run needs at least 1 step" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()
+    # Both a time budget and a step count: the budget decides, and the user is told so.
+    assert main(["train", "--data", "ring8", "--steps", "10", "--minutes", "0.001", "--out", str(tmp_path / "m"),
+                 "--quiet", "--set", "eval_every=0"]) == 0
+    assert "note: --minutes 0.001 sets how long the run trains; --steps 10 only sets the length of its " \
+        "schedules" in capsys.readouterr().err
+
+
+def test_train_out_where_nothing_can_be_written_is_refused_before_training(capsys):
+    # Root passes every permission check in /proc; the folder must really be writable.
+    assert main(["train", "--data", "ring8", "--steps", "5", "--out", "/proc/ganlab-run", "--quiet"]) == 2
+    assert "--out '/proc/ganlab-run' cannot be written" in capsys.readouterr().err
+
+
+def test_eval_of_a_bundled_model_refuses_another_data_set(capsys):
+    assert main(["eval", "mnist-32", "--data", "fashion_mnist", "--n", "100"]) == 2
+    assert "--data fashion_mnist contradicts mnist-32, which was trained on mnist: drop --data" \
+        in capsys.readouterr().err
 
 
 def test_list_names_everything(capsys):

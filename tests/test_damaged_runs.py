@@ -138,7 +138,7 @@ def test_resume_refuses_data_or_preset_that_contradict_the_run(run: Path, extra,
 
 
 def test_resume_accepts_the_runs_own_data(run: Path, capsys) -> None:
-    assert main(["train", "--resume", str(run), "--data", "ring8", "--steps", "6", "--quiet"]) == 0
+    assert main(["train", "--resume", str(run), "--data", "ring8", "--steps", "8", "--quiet"]) == 0
 
 
 def test_a_saved_state_that_already_diverged_says_reset_or_rewind(run: Path, tmp_path: Path, capsys) -> None:

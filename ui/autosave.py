@@ -39,7 +39,8 @@ from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from ganlab.config import LIVE_FIELDS, Config
 from ganlab.data.base import Dataset
-from ganlab.runs import load_run, load_side_by_side, save_run, save_side_by_side, write_text_atomic
+from ganlab.files import write_text_atomic
+from ganlab.runs import load_run, load_side_by_side, save_run, save_side_by_side
 from ganlab.train import Trainer
 from ganlab.train.side_by_side import SideBySide
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import torch
 
 from ganlab.errors import CheckpointError, ConfigError
+from ganlab.files import plain_mode
 from ganlab.models.pgan import Generator, PGANConfig
 from ganlab.pretrained.karras import KARRAS_PUBLISHED, KIND as KARRAS_KIND, KarrasConfig, KarrasGenerator
 from ganlab.pretrained.zoo import (
@@ -238,6 +239,8 @@ def save_generator(gen: Generator | PretrainedGenerator, path: str | Path, name:
         tmp_weights, tmp_meta = Path(tmp) / "w.safetensors", Path(tmp) / "m.json"
         save_file(state, str(tmp_weights), metadata={"format": OWN_FORMAT})
         tmp_meta.write_text(json.dumps(doc, indent=2) + "\n")
+        plain_mode(tmp_weights)  # safetensors creates its files readable by their owner only
+        plain_mode(tmp_meta)
         os.replace(tmp_weights, weights)
         os.replace(tmp_meta, meta)
     return weights
