@@ -128,19 +128,35 @@ def save_run(trainer: Trainer, run_dir: str | Path) -> Path:
     return run
 
 
+# Entries every run's config.json has held since the first format: without one of them the
+# run cannot be rebuilt as it was (a later field that is missing takes its default, which is
+# what runs saved before it existed did).
+RUN_CONFIG_REQUIRED = ("data", "model", "loss", "latent_dim", "seed", "steps")
+
+
 def read_config(run_dir: str | Path) -> Config:
-    """The run's config.json; CheckpointError when the folder is not a run or the file is invalid."""
+    """The run's config.json; CheckpointError when the folder is not a run or the file is
+    damaged (not JSON, a required entry missing, a value out of range)."""
     run = Path(run_dir)
-    if not (run / "config.json").is_file():
+    path = run / "config.json"
+    if not path.is_file():
         raise CheckpointError(f"{str(run)!r} is not a ganlab run directory (no config.json); "
                               "give the folder written by `python -m ganlab train --out DIR`")
+    damaged = "the file is damaged: restore it from a backup"
     try:
-        return Config.load(run / "config.json")
-    except ConfigError as exc:
-        raise CheckpointError(f"{run / 'config.json'} is invalid: {exc}") from None
+        d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{run / 'config.json'} is not readable JSON ({exc}); the file is damaged: "
-                              "restore it from a backup") from None
+        raise CheckpointError(f"{path} is not readable JSON ({exc}); {damaged}") from None
+    if not isinstance(d, dict):
+        raise CheckpointError(f"{path} does not hold a JSON object; {damaged}")
+    missing = [k for k in RUN_CONFIG_REQUIRED if k not in d]
+    if missing:
+        raise CheckpointError(f"{path} has no {', '.join(repr(k) for k in missing)} "
+                              f"entr{'ies' if len(missing) > 1 else 'y'}, which every run records; {damaged}")
+    try:
+        return Config.from_dict(d)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path} is invalid: {exc}; {damaged}") from None
 
 
 def read_run_meta(run_dir: str | Path, device: str | None = None) -> tuple[Config, dict[str, Any]]:
@@ -252,8 +268,18 @@ def load_nets(run: Path, nets: dict[str, "torch.nn.Module | None"]) -> None:
         try:
             net.load_state_dict(sd)
         except RuntimeError as exc:
-            raise CheckpointError(f"{run / 'model.safetensors'} does not match config.json "
-                                  f"({name}: {str(exc).splitlines()[0]})") from None
+            raise CheckpointError(f"{run / 'model.safetensors'} does not match config.json ({name}: "
+                                  f"{_first_mismatch(exc)}); config.json was edited or comes from another run: "
+                                  "restore the run's own config.json") from None
+
+
+def _first_mismatch(exc: RuntimeError) -> str:
+    """The first concrete line of torch's load_state_dict error (its first line is only a
+    header, "Error(s) in loading state_dict for X:"), shortened."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    detail = next((ln for ln in lines[1:]), lines[0] if lines else "")
+    detail = detail.rstrip(".")
+    return detail if len(detail) <= 160 else detail[:157] + "..."
 
 
 def is_progressive_run(run_dir: str | Path) -> bool:

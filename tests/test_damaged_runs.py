@@ -74,6 +74,37 @@ def test_state_json_missing_a_key_names_the_file_and_key(run: Path, key: str, sh
     assert "python -m ganlab sample" in msg  # the way out that still works
 
 
+@pytest.mark.parametrize("key", ["data", "model", "latent_dim"])
+def test_a_config_without_a_core_entry_is_refused_not_defaulted(run: Path, tmp_path: Path, key: str,
+                                                                 capsys) -> None:
+    # Without "data" the run used to be read as the default data set (ring8) and
+    # evaluated and resumed on it, with no word.
+    cfg = json.loads((run / "config.json").read_text())
+    del cfg[key]
+    (run / "config.json").write_text(json.dumps(cfg))
+    code, err = sample_cli(run, tmp_path / "s.npz", capsys)
+    assert code == 2 and f"config.json has no '{key}' entry, which every run records; the file is damaged: " \
+        "restore it from a backup" in err
+    assert main(["train", "--resume", str(run), "--steps", "20", "--quiet"]) == 2
+    assert not (tmp_path / "s.npz").exists()
+
+
+def test_a_cut_config_and_one_from_another_run_are_named_with_the_fix(run: Path, tmp_path: Path,
+                                                                      capsys) -> None:
+    text = (run / "config.json").read_text()
+    cut(run / "config.json", 100)
+    code, err = sample_cli(run, tmp_path / "s.npz", capsys)
+    assert code == 2 and "config.json is not readable JSON (" in err and "the file is damaged: restore it" in err
+    cfg = json.loads(text)
+    cfg["g_width"] = 17  # another run's width: the weights no longer fit
+    (run / "config.json").write_text(json.dumps(cfg))
+    code, err = sample_cli(run, tmp_path / "s.npz", capsys)
+    assert code == 2 and "model.safetensors does not match config.json (G: size mismatch for net.0.weight: " \
+        "copying a param with shape torch.Size([16, 2]) from checkpoint, the shape in current model is " \
+        "torch.Size([17, 2])); config.json was edited or comes from another run: restore the run's own " \
+        "config.json" in err
+
+
 def test_a_truncated_weights_file_says_it_is_cut_short(run: Path, capsys) -> None:
     size = (run / "model.safetensors").stat().st_size
     cut(run / "model.safetensors", size - 100)

@@ -115,5 +115,9 @@ def test_points_runs_and_broken_folders_are_refused(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text("{}")
+    with pytest.raises(CheckpointError, match="has no 'data', 'model', 'loss', 'latent_dim', 'seed', 'steps' "
+                                              "entries, which every run records; the file is damaged"):
+        load_generator(broken)
+    (broken / "config.json").write_text(Config(data="mnist", model="dcgan").to_json())
     with pytest.raises(CheckpointError, match="state.json"):
         load_generator(broken)
