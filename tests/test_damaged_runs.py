@@ -207,6 +207,11 @@ def test_a_far_away_points_files_offset_survives_the_run_folder(tmp_path: Path, 
     points = np.array([1e6, -2e6]) + rng.normal(size=(400, 2)) * np.array([0.5, 2.0])
     ds = points_dataset(points)
     assert ds.info.offset == (1e6, -2e6)
+    # The note tells where the user's units come back (it used to say "add the offset" to
+    # samples that `sample` had already shifted back).
+    assert "training sees them shifted by -(1000000, -2000000) (float32 precision); `python -m ganlab " \
+        "sample` adds (1000000, -2000000) back" in ds.info.note and "back, the app's views and exports show the " \
+        "shifted values" in ds.info.note
     assert info_from_json(info_to_json(ds.info)).offset == (1e6, -2e6)
     t = Trainer(Config(**{**CFG, "data": "points_file"}), dataset=ds)
     t.run(6)

@@ -258,9 +258,9 @@ def points_dataset(points: np.ndarray, summary: PointsSummary | None = None) -> 
     notes = list(summary.notes)
     if offset is not None:
         ds.info.offset = tuple(float(v) for v in offset)
-        notes.append(f"the points lie far from the origin, so they were shifted by "
-                     f"-{format_offset(offset)} to keep float32 precision; add {format_offset(offset)} "
-                     "to samples to get your units back")
+        notes.append(f"the points lie far from the origin, so training sees them shifted by "
+                     f"-{format_offset(offset)} (float32 precision); `python -m ganlab sample` adds "
+                     f"{format_offset(offset)} back, the app's views and exports show the shifted values")
     ds.info.note = "; ".join(notes)
     ds.extras["summary"] = summary.to_dict()
     return ds
