@@ -236,6 +236,22 @@ def test_a_saved_web_page_is_named_as_such(tmp_path):
     assert "delete it and download it again" in msg
 
 
+def test_a_text_file_or_bytes_of_no_known_kind_are_told_apart(tmp_path) -> None:
+    notes = tmp_path / "notes.pth"
+    notes.write_text("my generator, trained on Tuesday\nlr 2e-4\n")
+    with pytest.raises(CheckpointError) as e:
+        load_generator(notes)
+    assert str(e.value) == (f"{notes} is a text file (it begins 'my generator, trained on Tuesday'), not a "
+                            "checkpoint; give the generator's weights: a ganlab .safetensors, a pytorch_GAN_zoo "
+                            ".pth or a Karras .ot / .pth")
+    garbage = tmp_path / "g.pth"
+    garbage.write_bytes(bytes([0, 1, 2]) + b"rest")
+    with pytest.raises(CheckpointError, match=r"neither a zip archive \(.ot, .pth\) nor a torch pickle "
+                                              r"\(first bytes 00 01 02 72 65 73 74\)"):
+        load_generator(garbage)
+
+
+
 @needs_fixtures
 @pytest.mark.parametrize("filename", list(LAYOUTS))
 def test_truncated_and_empty_files_say_so(tmp_path, filename):

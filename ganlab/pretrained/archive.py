@@ -38,6 +38,18 @@ _DTYPES = {"FLOAT": torch.float32, "DOUBLE": torch.float64, "HALF": torch.float1
 _REDOWNLOAD = "download it again"
 
 
+def _as_text(head: bytes) -> str | None:
+    """A file's first bytes as text when they are printable UTF-8 (a character cut by the
+    end of the read allowed), else None."""
+    for cut in range(4):
+        try:
+            words = head[:len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return words if all(c.isprintable() or c in "\t\r\n" for c in words) else None
+    return None
+
+
 def sniff(path: Path) -> str:
     """What the file looks like from its first bytes: "zip", "pickle" or raises CheckpointError.
 
@@ -63,6 +75,11 @@ def sniff(path: Path) -> str:
             f"{_REDOWNLOAD} (on Google Drive, confirm 'Download anyway'), or use the name "
             "'karras-celebahq-1024' to fetch prog-gan.ot"
         )
+    words = _as_text(head)
+    if words is not None:
+        first = words.strip().splitlines()[0][:40] if words.strip() else ""
+        raise CheckpointError(f"{path} is a text file (it begins {first!r}), not a checkpoint; give the generator's "
+                              "weights: a ganlab .safetensors, a pytorch_GAN_zoo .pth or a Karras .ot / .pth")
     shown = head[:16].hex(" ")
     raise CheckpointError(f"{path} is not a checkpoint: it is neither a zip archive (.ot, .pth) nor a torch pickle "
                           f"(first bytes {shown}); the file is truncated or corrupt, or of another kind: "
