@@ -272,6 +272,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 130 if stop["now"] else 0
 
 
+def _not_a_generator(arg: str) -> GanlabError:
+    """What `sample` / `eval` say for an argument that names no run, bundled model or file."""
+    from ganlab.explore import bundled_models
+
+    return GanlabError(f"{arg!r} is not a ganlab run directory, a bundled model ({', '.join(bundled_models())}) "
+                       "or an exported NAME.safetensors; give the folder written by `python -m ganlab train "
+                       "--out DIR`")
+
+
+def _is_exported(arg: str) -> bool:
+    """True for a bundled model's name or a generator file (not a run folder)."""
+    from ganlab.explore import bundled_models
+
+    return not Path(arg).is_dir() and (Path(arg).is_file() or arg in bundled_models())
+
+
+SAMPLE_SUFFIXES = {".npz": "arrays", ".png": "a grid of images"}
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from ganlab.runs import load_generator_run
 
@@ -280,29 +299,42 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     _check_count(args.n, "--n")
     _check_seed(args.seed)
     out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in SAMPLE_SUFFIXES:
+        kinds = " or ".join(f"{s} ({what})" for s, what in SAMPLE_SUFFIXES.items())
+        raise GanlabError(f"--out {str(out)!r} does not end in .npz or .png; give a file name ending in {kinds}")
     # Refused rather than fixed up: numpy's savez would silently append .npz to another name.
-    _check_out_file(out, ".npz")
-    # Only config.json and G's weights: sampling works when the training state is damaged.
-    trainer = load_generator_run(args.run_dir, device="cpu")
-    labels = None
-    if args.label is not None:
-        if not trainer.num_classes:
-            raise GanlabError("--label needs a conditional model; this run's model is "
-                              f"{trainer.cfg.model!r}")
-        if not 0 <= args.label < trainer.num_classes:
-            raise GanlabError(f"--label {args.label} is out of range; classes are 0..{trainer.num_classes - 1}")
-        labels = torch.full((args.n,), args.label, dtype=torch.long)
-    x, y = trainer.sample(args.n, seed=args.seed, ema=not args.no_ema, labels=labels)
+    _check_out_file(out, suffix)
+    if _is_exported(args.run_dir):
+        x, y, kind, offset = _sample_exported(args)
+    elif not Path(args.run_dir).is_dir():
+        raise _not_a_generator(args.run_dir)
+    else:
+        # Only config.json and G's weights: sampling works when the training state is damaged.
+        trainer = load_generator_run(args.run_dir, device="cpu")
+        labels = None
+        if args.label is not None:
+            if not trainer.num_classes:
+                raise GanlabError("--label needs a conditional model; this run's model is "
+                                  f"{trainer.cfg.model!r}")
+            if not 0 <= args.label < trainer.num_classes:
+                raise GanlabError(f"--label {args.label} is out of range; classes are "
+                                  f"0..{trainer.num_classes - 1}")
+            labels = torch.full((args.n,), args.label, dtype=torch.long)
+        x, y = trainer.sample(args.n, seed=args.seed, ema=not args.no_ema, labels=labels)
+        kind, offset = trainer.info.kind, trainer.info.offset
+    if suffix == ".png":
+        return _write_sample_grid(x, kind, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
-    if trainer.info.kind == "image":
+    if kind == "image":
         from ganlab.imageio import to_uint8
 
         arrays["images"] = to_uint8(x).numpy()
-    elif trainer.info.offset is not None:
+    elif offset is not None:
         # The data were shifted by the offset to keep float32 precision: add it back in
         # float64, so the samples are in the user's units at full precision.
-        arrays["points"] = x.numpy().astype(np.float64) + np.asarray(trainer.info.offset, dtype=np.float64)
+        arrays["points"] = x.numpy().astype(np.float64) + np.asarray(offset, dtype=np.float64)
     else:
         arrays["points"] = x.numpy().astype(np.float32)
     if y is not None:
@@ -318,20 +350,46 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample_exported(args: argparse.Namespace):
+    """(images (N, C, R, R) in [-1, 1], None, "image", None) from a bundled or exported
+    generator: latents `gen.latents(n, seed)`, the generator the file holds."""
+    from ganlab.pretrained import load_generator
+
+    if args.label is not None:
+        raise GanlabError(f"--label needs a conditional model; {args.run_dir} is an unconditional generator")
+    if args.no_ema:
+        raise GanlabError(f"--no-ema is for run folders; {args.run_dir} holds one generator (its average)")
+    gen = load_generator(args.run_dir)
+    return gen(gen.latents(args.n, args.seed), batch_size=64), None, "image", None
+
+
+def _write_sample_grid(x, kind: str, out: Path) -> int:
+    """Images (N, C, H, W) in [-1, 1] -> one PNG grid, as near square as N allows (64 -> 8 x 8)."""
+    import math
+
+    from ganlab.files import atomic_write
+    from ganlab.imageio import grid_to_png_bytes, make_grid, to_uint8
+
+    if kind != "image":
+        raise GanlabError(f"--out {str(out)!r}: a .png grid is for image generators; this run makes points: "
+                          "give a file name ending in .npz")
+    grid = make_grid(to_uint8(x), nrow=math.ceil(math.sqrt(x.shape[0])))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, lambda p: p.write_bytes(grid_to_png_bytes(grid)))
+    print(json.dumps({"out": str(out), "images": list(x.shape), "grid": list(grid.shape)}))
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from ganlab.runs import load_generator_run
 
     _check_count(args.n, "--n")
     _check_count(args.parzen_samples, "--parzen-samples")
     _check_seed(args.seed, used_up_to=1 if args.parzen else 0)  # Parzen samples use seed + 1
+    if _is_exported(args.run_dir):
+        return _eval_exported(args)
     if not Path(args.run_dir).is_dir():
-        from ganlab.explore import bundled_models
-
-        if Path(args.run_dir).is_file() or args.run_dir in bundled_models():
-            return _eval_exported(args)
-        raise GanlabError(f"{args.run_dir!r} is not a ganlab run directory, a bundled model "
-                          f"({', '.join(bundled_models())}) or an exported NAME.safetensors; give the folder "
-                          "written by `python -m ganlab train --out DIR`")
+        raise _not_a_generator(args.run_dir)
     if args.data:
         raise GanlabError("--data is for exported generators; a run folder knows its data set")
     trainer = load_generator_run(args.run_dir, device=args.device, with_data=True)  # G and the data suffice
@@ -437,7 +495,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    """Any loadable generator (published name, zoo .pth, Karras .ot / .pth) -> NAME.safetensors + NAME.json."""
+    """Any loadable generator (published name, zoo .pth, Karras .ot / .pth, a progressive run folder)
+    -> NAME.safetensors + NAME.json."""
     from ganlab.pretrained import load_generator, save_generator
     from ganlab.pretrained.zoo import sha256_of
 
@@ -446,8 +505,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         print(f"\rdownloading {shown}", end="", file=sys.stderr, flush=True)
 
     _check_writable_dir(Path(args.out).expanduser().parent)  # before a long load or download
+    name = args.name or Path(args.out).name.removesuffix(".safetensors")
+    from ganlab.pretrained.from_run import is_run_folder
+
+    if is_run_folder(args.src):
+        return _convert_run(args.src, args.out, name)
     gen = load_generator(args.src, progress=progress)
-    out = save_generator(gen, args.out, name=args.name or Path(args.out).name.removesuffix(".safetensors"))
+    out = save_generator(gen, args.out, name=name)
     source = Path(gen.source)
     summary = {"out": str(out), "json": str(out.with_suffix(".json")), "kind": gen.kind,
                "format": gen.info.get("format"), "resolution": gen.resolution, "latent_dim": gen.latent_dim,
@@ -455,6 +519,26 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                "source_sha256": gen.info.get("sha256") or (sha256_of(source) if source.is_file() else None)}
     print(f"SHA-256 of {source.name}: {summary['source_sha256']} (compare it with a trusted copy)", file=sys.stderr)
     print(json.dumps(summary))
+    return 0
+
+
+def _convert_run(run_dir: str, out: str, name: str) -> int:
+    """A progressive run's generator (its EMA) -> NAME.safetensors + NAME.json, as bundled."""
+    from ganlab.pretrained.export import export_generator
+    from ganlab.runs import load_generator_run
+
+    trainer = load_generator_run(run_dir)
+    if trainer.cfg.model != "pgan":
+        raise GanlabError(f"{run_dir}: its model is {trainer.cfg.model!r}; convert writes progressive GANs (and published "
+                          "checkpoints) as a generator file; sample, eval and the latent explorer take this run's "
+                          "folder as it is")
+    from ganlab.pretrained import load_generator
+
+    weights = export_generator(trainer, out, name=name)
+    gen = load_generator(weights)  # read back: what the file holds is what is reported
+    print(json.dumps({"out": str(weights), "json": str(weights.with_suffix(".json")), "kind": gen.kind,
+                      "resolution": gen.resolution, "latent_dim": gen.latent_dim, "step": trainer.step_count,
+                      "source": str(run_dir)}))
     return 0
 
 
@@ -484,10 +568,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("sample", help="write samples of a trained run to an .npz file")
-    s.add_argument("run_dir")
+    s.add_argument("run_dir", help="a run folder, a bundled model (mnist-32, fashion-32) or an exported "
+                   "NAME.safetensors")
     s.add_argument("--n", type=int, default=2500)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True, help="the .npz file to write (exactly this path)")
+    s.add_argument("--out", required=True, help="the file to write (exactly this path): .npz (arrays `points` "
+                   "or `images`, and `labels`) or .png (a grid of the images)")
     s.add_argument("--label", type=int, help="class for conditional models (default: balanced)")
     s.add_argument("--no-ema", action="store_true", help="use G rather than its EMA copy")
     s.set_defaults(func=_cmd_sample)

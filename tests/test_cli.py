@@ -169,6 +169,42 @@ def test_eval_of_a_bundled_model_refuses_another_data_set(capsys):
         in capsys.readouterr().err
 
 
+def test_sample_of_a_bundled_model_writes_images_or_a_grid(tmp_path, capsys):
+    assert main(["sample", "mnist-32", "--n", "64", "--seed", "1", "--out", str(tmp_path / "g.png")]) == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.size == (8 * 34 + 2, 8 * 34 + 2) and im.mode == "L"  # 8 x 8 images of 32 px, 2 px apart
+    assert main(["sample", "mnist-32", "--n", "16", "--seed", "1", "--out", str(tmp_path / "a.npz")]) == 0
+    from ganlab.pretrained import list_bundled
+
+    assert main(["sample", str(list_bundled()["mnist-32"]), "--n", "16", "--seed", "1",
+                 "--out", str(tmp_path / "b.npz")]) == 0
+    with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
+        assert a["images"].shape == (16, 1, 32, 32) and a["images"].dtype == np.uint8
+        assert np.array_equal(a["images"], b["images"])  # the name and the file: one generator, one seed
+    capsys.readouterr()
+    for args, needle in [
+        (["mnist-32", "--label", "3"], "--label needs a conditional model; mnist-32 is an unconditional generator"),
+        (["mnist-32", "--no-ema"], "--no-ema is for run folders"),
+        (["no-such-model"], "'no-such-model' is not a ganlab run directory, a bundled model (fashion-32, mnist-32)"),
+    ]:
+        assert main(["sample", *args, "--out", str(tmp_path / "x.png")]) == 2
+        assert needle in capsys.readouterr().err
+    assert main(["sample", "mnist-32", "--out", str(tmp_path / "x.txt")]) == 2
+    assert "does not end in .npz or .png; give a file name ending in .npz (arrays) or .png (a grid of images)" \
+        in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz", "g.png"]
+
+
+def test_a_points_run_has_no_png_grid(trained, tmp_path, capsys):
+    out, _ = trained
+    assert main(["sample", str(out), "--out", str(tmp_path / "p.png")]) == 2
+    assert "a .png grid is for image generators; this run makes points: give a file name ending in .npz" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "p.png").exists()
+
+
 def test_list_names_everything(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out

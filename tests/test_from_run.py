@@ -3,10 +3,13 @@ tiny runs trained here, saved with `save_run`, loaded back, and compared with th
 trainer's own `generate(z, y, ema=True)`."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from ganlab.config import Config
 from ganlab.data.base import DataInfo, Dataset
@@ -121,3 +124,25 @@ def test_points_runs_and_broken_folders_are_refused(tmp_path: Path) -> None:
     (broken / "config.json").write_text(Config(data="mnist", model="dcgan").to_json())
     with pytest.raises(CheckpointError, match="state.json"):
         load_generator(broken)
+
+
+def test_cli_converts_a_progressive_run_and_samples_its_file(tmp_path: Path, capsys) -> None:
+    from ganlab.cli import main
+
+    _, run = train("pgan", tmp_path)
+    assert main(["convert", str(run), "--out", str(tmp_path / "mine")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["kind"] == "pgan" and summary["resolution"] == 8 and summary["latent_dim"] == 5
+    z = torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(load_generator(tmp_path / "mine.safetensors")(z), load_generator(run)(z))  # the EMA, as is
+    # `sample` takes the file too: a grid (2 x 2 for 4 images of 8 px, 2 px apart) and arrays.
+    assert main(["sample", str(tmp_path / "mine.safetensors"), "--n", "4", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (2 * 10 + 2, 2 * 10 + 2)
+    assert main(["sample", str(tmp_path / "mine.safetensors"), "--n", "4", "--out", str(tmp_path / "s.npz")]) == 0
+    with np.load(tmp_path / "s.npz") as f:
+        assert f["images"].shape == (4, 1, 8, 8) and f["images"].dtype == np.uint8
+    capsys.readouterr()
+    _, mlp = train("mlp", tmp_path)
+    assert main(["convert", str(mlp), "--out", str(tmp_path / "other")]) == 2
+    assert f"{mlp}: its model is 'mlp'; convert writes progressive GANs" in capsys.readouterr().err
+    assert not (tmp_path / "other.safetensors").exists()
