@@ -288,7 +288,7 @@ def _is_exported(arg: str) -> bool:
     return not Path(arg).is_dir() and (Path(arg).is_file() or arg in bundled_models())
 
 
-SAMPLE_SUFFIXES = {".npz": "arrays", ".png": "a grid of images"}
+SAMPLE_SUFFIXES = (".npz", ".png")  # arrays; a grid of images
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -301,8 +301,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in SAMPLE_SUFFIXES:
-        kinds = " or ".join(f"{s} ({what})" for s, what in SAMPLE_SUFFIXES.items())
-        raise GanlabError(f"--out {str(out)!r} does not end in .npz or .png; give a file name ending in {kinds}")
+        raise GanlabError(f"--out {str(out)!r} does not end in .npz or .png; give a file name ending in .npz "
+                          f"(arrays, e.g. {out.with_suffix('.npz').name}) or .png (a grid of images)")
     # Refused rather than fixed up: numpy's savez would silently append .npz to another name.
     _check_out_file(out, suffix)
     if _is_exported(args.run_dir):
@@ -461,13 +461,15 @@ def _fd_size_note(trainer, n: int) -> str:
 
         if not has_classifier(trainer.info.name):
             return ""
-        dim, what = FEATURES, f"the {FEATURES} classifier features"
-    else:
-        dim, what = trainer.info.dim, f"the {trainer.info.dim} coordinates"
+        dim, what, key = FEATURES, f"the {FEATURES} classifier features", "fd"
+    elif trainer.info.mean is not None:  # single-Gaussian sets report the distance as fid / w2
+        dim, what, key = trainer.info.dim, f"the {trainer.info.dim} coordinates", "fid, w2"
+    else:  # mixtures and shapes report no Frechet distance
+        return ""
     if n > dim:
         return ""
     # With n <= dim samples the covariance has rank < dim: the distance is biased (far too large).
-    return (f"--n {n} is not above {what}: the Frechet distance (fd) is strongly biased at that size; "
+    return (f"--n {n} is not above {what}: the Frechet distance ({key}) is strongly biased at that size; "
             f"use --n {max(10 * dim, 1000)} or more for a value you can compare")
 
 

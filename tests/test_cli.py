@@ -192,8 +192,8 @@ def test_sample_of_a_bundled_model_writes_images_or_a_grid(tmp_path, capsys):
         assert main(["sample", *args, "--out", str(tmp_path / "x.png")]) == 2
         assert needle in capsys.readouterr().err
     assert main(["sample", "mnist-32", "--out", str(tmp_path / "x.txt")]) == 2
-    assert "does not end in .npz or .png; give a file name ending in .npz (arrays) or .png (a grid of images)" \
-        in capsys.readouterr().err
+    assert "does not end in .npz or .png; give a file name ending in .npz (arrays, e.g. x.npz) or .png (a grid " \
+        "of images)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz", "g.png"]
 
 

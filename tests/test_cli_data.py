@@ -133,7 +133,8 @@ def run_dir(tmp_path_factory):
     (["eval", "RUN", "--seed", str(2**64 - 1), "--parzen"], "from 0 to 18446744073709551614"),
     (["train", "--data", "ring8", "--seed", str(2**64 - 1), "--out", "X"], "from 0 to 18446744073709551613"),
     (["train", "--data", "ring8", "--set", "seed=-3", "--out", "X"], "seed -3 is out of range"),
-    (["sample", "RUN", "--out", "s.npy"], "does not end in .npz; give a file name ending in .npz (e.g. s.npz)"),
+    (["sample", "RUN", "--out", "s.npy"],
+     "does not end in .npz or .png; give a file name ending in .npz (arrays, e.g. s.npz) or .png"),
     (["sample", "RUN", "--out", "samples"], "does not end in .npz"),
     (["sample", "RUN", "--out", "adir.npz"], "is a folder"),
     (["sample", "RUN", "--out", "afile/s.npz"], "cannot be written"),
@@ -173,13 +174,22 @@ def test_sample_writes_exactly_the_printed_path(run_dir, tmp_path, capsys):
         assert f["points"].shape == (7, 2)
 
 
-def test_eval_with_few_samples_warns_that_fd_is_biased(run_dir, capsys):
+def test_eval_with_few_samples_warns_that_fd_is_biased(run_dir, tmp_path, capsys):
+    # ring8 reports no Frechet distance: nothing to warn about.
     assert main(["eval", str(run_dir), "--n", "2"]) == 0
     captured = capsys.readouterr()
-    assert "warning: --n 2 is not above the 2 coordinates: the Frechet distance (fd) is strongly biased" \
+    assert "warning" not in captured.err and "fd_note" not in json.loads(captured.out)
+    run = tmp_path / "g"
+    assert main(["train", "--data", "gaussian2d", "--steps", "4", "--out", str(run), "--quiet",
+                 "--set", "g_width=8", "--set", "d_width=8", "--set", "eval_every=0"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run), "--n", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: --n 2 is not above the 2 coordinates: the Frechet distance (fid, w2) is strongly biased" \
         in captured.err
-    assert "fd_note" in json.loads(captured.out)
-    assert main(["eval", str(run_dir), "--n", "50"]) == 0
+    result = json.loads(captured.out)
+    assert "fd_note" in result and "fid" in result
+    assert main(["eval", str(run), "--n", "50"]) == 0
     captured = capsys.readouterr()
     assert "warning" not in captured.err and "fd_note" not in json.loads(captured.out)
 
