@@ -202,6 +202,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         distributed.wrap(trainer, ctx)
     if trainer.info.note and main_rank:
         print(f"note: {trainer.info.note}", file=sys.stderr)
+    for note in _ignored_settings(trainer, args, overrides) if main_rank else ():
+        print(f"note: {note}", file=sys.stderr)
     if args.steps is not None and args.minutes and main_rank:
         print(f"note: --minutes {args.minutes:g} sets how long the run trains; --steps {args.steps} only sets "
               "the length of its schedules (learning-rate decay, growth)", file=sys.stderr)
@@ -289,6 +291,21 @@ def _is_exported(arg: str) -> bool:
 
 
 SAMPLE_SUFFIXES = (".npz", ".png")  # arrays; a grid of images
+
+
+# Data sets that read a user's file or folder (`data_path`).
+USER_DATA = ("points_file", "image_folder")
+
+
+def _ignored_settings(trainer, args: argparse.Namespace, overrides: dict) -> list[str]:
+    """Notes for settings the user gave that this run does not use (silently ignored before)."""
+    notes = []
+    data = trainer.cfg.data
+    if "data_path" in overrides and data not in USER_DATA:
+        notes.append(f"data_path is read by {' and '.join(USER_DATA)} only; --data {data} ignores it")
+    if args.progress_every is not None and trainer.info.kind != "image":
+        notes.append(f"--progress-every saves grids of images; {data} is points, so none are saved")
+    return notes
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:

@@ -205,6 +205,15 @@ def test_a_points_run_has_no_png_grid(trained, tmp_path, capsys):
     assert not (tmp_path / "p.png").exists()
 
 
+def test_settings_a_run_does_not_use_are_named(tmp_path, capsys):
+    assert main(["train", "--data", "ring8", "--steps", "3", "--out", str(tmp_path / "r"), "--quiet",
+                 "--set", "data_path=/tmp/mine.csv", "--progress-every", "1", "--set", "eval_every=0"]) == 0
+    err = capsys.readouterr().err
+    assert "note: data_path is read by points_file and image_folder only; --data ring8 ignores it" in err
+    assert "note: --progress-every saves grids of images; ring8 is points, so none are saved" in err
+    assert not (tmp_path / "r" / "progress").exists()
+
+
 def test_list_names_everything(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
