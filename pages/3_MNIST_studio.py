@@ -10,6 +10,7 @@ disk, "Open in explorer" and exports. Grids and class views are made by `ganlab.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -141,13 +142,25 @@ def start_over() -> None:
         ss[key("error")] = str(exc)
 
 
+def save_once() -> Path:
+    """Pause and save the run shown under the runs folder, once per step of this run: "Stop
+    and save" clicked twice (or a click Streamlit delivers twice) and "Open in explorer"
+    then share one folder. GanlabError when it cannot be written."""
+    runner.pause()
+    with runner.hold() as trainer:
+        at = (ss.get(key("rev")), trainer.step_count)
+        saved = ss.get(key("saved"))
+        if saved and saved[0] == at and Path(saved[1]).is_dir():
+            return Path(saved[1])
+        path = runs.save_to_runs(trainer)
+    ss[key("saved")] = (at, str(path))
+    return path
+
+
 def stop() -> None:
     """Pause and keep the run on disk (open it again from the runs list)."""
-    runner.pause()
     try:
-        with runner.hold() as trainer:
-            path = runs.save_to_runs(trainer)
-        ss[key("notice")] = f"Run stopped and saved to {path}"
+        ss[key("notice")] = f"Run stopped and saved to {save_once()}"
     except GanlabError as exc:
         ss[key("error")] = str(exc)
 
@@ -219,16 +232,11 @@ live_view()
 
 def open_in_explorer() -> None:
     """Save the run shown (once per step of this run) and open it in the latent explorer."""
-    runner.pause()
     try:
-        with runner.hold() as trainer:
-            at = (ss.get(key("rev")), trainer.step_count)
-            saved = ss.get(key("explorer_saved"))
-            path = saved[1] if saved and saved[0] == at else runs.save_to_runs(trainer)
+        path = save_once()
     except GanlabError as exc:
         st.error(str(exc))
         return
-    ss[key("explorer_saved")] = (at, path)
     request_open(path)
     st.switch_page("pages/4_Latent_explorer.py")
 

@@ -84,6 +84,10 @@ def test_stop_and_save_confirms_and_lists_the_run_at_once(tmp_path) -> None:
     assert [s.value for s in at.success] == [f"Run stopped and saved to {saved}"]
     assert not any(m.value == "No image runs there yet." for m in at.markdown)
     assert at.selectbox(key="studio.open_name").options == [saved.name]
+    # Clicked again (or the click delivered twice) at the same step: the same folder, no copy.
+    click(at, "studio.stop")
+    assert list((tmp_path / "runs").iterdir()) == [saved]
+    assert [s.value for s in at.success] == [f"Run stopped and saved to {saved}"]
 
 
 @needs_mnist
@@ -115,11 +119,15 @@ def test_the_transport_buttons_are_outside_the_live_fragment() -> None:
     assert fragments, "the live view is a fragment"
     inside = {ast.unparse(k.value) for f in fragments for node in ast.walk(f) if isinstance(node, ast.Call)
               for k in node.keywords if k.arg == "key"}
-    for name in ("start", "play", "stop"):
+    for name in ("start", "stop"):
         assert f"key('{name}')" not in inside, f"the {name} button is inside a fragment"
     keys = {ast.unparse(k.value) for node in ast.walk(tree) if isinstance(node, ast.Call) for k in node.keywords
             if k.arg == "key"}
-    assert {"key('start')", "key('play')", "key('stop')"} <= keys
+    assert {"key('start')", "key('stop')"} <= keys
+    # Pause / Resume: drawn by run_controls.play_pause, outside the fragment too.
+    def play_pause_calls(root: ast.AST) -> int:
+        return sum(1 for n in ast.walk(root) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("play_pause"))
+    assert play_pause_calls(tree) == 1 and sum(play_pause_calls(f) for f in fragments) == 0
 
 
 def test_resize_grid_sizes_blocks_and_limits() -> None:
