@@ -36,7 +36,7 @@ ss = st.session_state
 
 def lab_groups() -> dict[str, list[controls.Control]]:
     """The playground's controls, minus user points (the lab compares runs on the toy sets)."""
-    groups = controls.toy_controls()
+    groups = controls.toy_controls(prefix="lab.cfg.")
     data = groups["Data"][0]
     groups["Data"][0] = dataclasses.replace(data, options=tuple(o for o in data.options if o != "points_file"))
     return groups

@@ -144,3 +144,26 @@ def test_exports_of_the_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
     assert head[:2] == ["step", "time"] and "run" in head and "local_dim" in head
     runs = [line.split(",")[head.index("run")] for line in lines[1:]]
     assert runs == ["latent_dim = 1"] * 3 + ["latent_dim = 2"] * 3 + ["latent_dim = 8"] * 3
+
+
+def test_the_playground_and_the_lab_keep_their_own_settings_across_visits() -> None:
+    """Both pages draw the toy settings; on one key prefix they shared widget values, and a
+    visit to one page left the other with the smallest value of every setting (learning
+    rate 1e-6, batch 2: what a teacher met going back to the playground from the lab)."""
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/1_Gaussian_playground.py").run()
+    at.number_input(key="cfg.d_lr").set_value(0.0005).run()
+    pg_batch = at.number_input(key="cfg.batch_size").value
+    at.switch_page("pages/2_Latent_lab.py").run()
+    assert not at.exception
+    lab_width = at.number_input(key="lab.cfg.g_width")
+    lab_width.set_value(lab_width.value + 8).run()
+    width = at.number_input(key="lab.cfg.g_width").value
+    at.switch_page("pages/1_Gaussian_playground.py").run()
+    assert at.number_input(key="cfg.d_lr").value == 0.0005
+    assert at.number_input(key="cfg.batch_size").value == pg_batch
+    assert dict(at.query_params)["d_lr"] == "0.0005"  # the URL a teacher shares says so too
+    at.switch_page("pages/2_Latent_lab.py").run()
+    assert at.number_input(key="lab.cfg.g_width").value == width
+    assert not at.exception

@@ -87,27 +87,32 @@ def _data_label(name: str) -> str:
     return "your own points (draw or upload)" if name == "points_file" else name
 
 
-def toy_controls() -> dict[str, list[Control]]:
-    """The playground's settings, by sidebar group."""
+def toy_controls(prefix: str = KEY_PREFIX) -> dict[str, list[Control]]:
+    """The playground's settings, by sidebar group, keyed `<prefix><field>`: every page that
+    draws them needs a prefix of its own (two pages on one prefix share widget values and
+    their kept copies, so each overwrote the other's settings on a visit)."""
+    def ctl(f: str, **narrow: Any) -> Control:
+        return control(f, prefix=prefix, **narrow)
+
     def hide(f: str, **narrow: Any) -> Control:
-        return control(f, hidden=True, **narrow)
+        return ctl(f, hidden=True, **narrow)
 
     return {
-        "Data": [control("data", options=point_sets(), labels=_data_label), hide("data_size")],
-        "Model": [*map(control, ("g_layers", "g_width", "d_layers", "d_width", "activation")),
-                  control("latent_dim", hi=256), control("latent_dist"), hide("leaky_slope")],
+        "Data": [ctl("data", options=point_sets(), labels=_data_label), hide("data_size")],
+        "Model": [*map(ctl, ("g_layers", "g_width", "d_layers", "d_width", "activation")),
+                  ctl("latent_dim", hi=256), ctl("latent_dist"), hide("leaky_slope")],
         "Loss and regularisation": [
-            *map(control, ("loss", "label_smoothing", "d_dropout", "d_l2", "d_r1", "d_r1_every", "pack",
-                           "d_mbstd", "gp_weight", "clip_value")),
+            *map(ctl, ("loss", "label_smoothing", "d_dropout", "d_l2", "d_r1", "d_r1_every", "pack",
+                       "d_mbstd", "gp_weight", "clip_value")),
             hide("d_l2_adaptive"),
         ],
         "Optimisation": [
-            *map(control, ("d_opt", "d_lr", "g_opt", "g_lr", "d_beta1", "g_beta1", "d_steps", "g_steps",
-                           "lr_schedule", "batch_size", "ema")),
+            *map(ctl, ("d_opt", "d_lr", "g_opt", "g_lr", "d_beta1", "g_beta1", "d_steps", "g_steps",
+                       "lr_schedule", "batch_size", "ema")),
             *map(hide, ("d_beta2", "g_beta2", "d_momentum", "g_momentum")),
         ],
-        "Run": [control("seed"), control("eval_every"), control("log_every"), hide("eval_samples"),
-                hide("n_fixed"), control("steps")],
+        "Run": [ctl("seed"), ctl("eval_every"), ctl("log_every"), hide("eval_samples"),
+                hide("n_fixed"), ctl("steps")],
     }
 
 
