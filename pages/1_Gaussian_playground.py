@@ -17,7 +17,7 @@ from ganlab.train import Trainer
 from ganlab.data.toy import points_dataset
 from ui import controls, exports, persist, projector, run_controls, state, views
 from ui.autosave import trainer_autosave
-from ui.history import LIVE, frame_at, scrub_label, scrub_options
+from ui.history import LIVE, frame_at, loss_words, losses_at, scrub_label, scrub_options
 from ui.live import apply_settings
 from ui.lessons import lesson_strip
 from ui.live_plot import live_plot
@@ -338,7 +338,7 @@ def live_view() -> None:
     outside = view_range.outside(frame.fake)
     top[1].caption(f"step {frame.step}{'' if live else ' (history)'} · "
                    f"{runner.steps_per_second:.0f} steps/s · "
-                   f"D loss {last['d_loss']:.4f} · G loss {last['g_loss']:.4f}"
+                   + loss_words(last if live else losses_at(history, frame.step), frame.step)
                    + (f" · {outside} fake points beyond the view (it grows to {view_range.limit:g}x the "
                       "data's box at most)" if outside else ""))
     if runner.error:

@@ -20,7 +20,7 @@ from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_valu
 from ganlab.train.side_by_side import SideBySide, side_by_side
 from ui import controls, exports, persist, projector, run_controls, state, views
 from ui.autosave import comparison_ident, side_by_side_autosave
-from ui.history import nearest_frame
+from ui.history import loss_words, losses_at, nearest_frame
 from ui.live_plot import live_plot
 from ui.runner import Runner, session_runner
 from ui.lessons import lesson_strip
@@ -224,7 +224,8 @@ def live_view() -> None:
     st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%", key="lab.scrub",
               help="100% = live")
     st.caption(f"step {step}{'' if past is None else ' (history)'} · {runner.steps_per_second:.0f} steps/s · "
-               + " · ".join(f"{n}: D {x['d_loss']:.3f} G {x['g_loss']:.3f}" for n, x in zip(labels, last)))
+               + " · ".join(f"{n}: " + loss_words(x if past is None else losses_at(h, step), step, "D ", "G ", 3, " ")
+                            for n, x, h in zip(labels, last, histories)))
     if runner.error:
         st.error(runner.error)
     run_controls.stop_notice(runner)

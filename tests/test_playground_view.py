@@ -341,6 +341,17 @@ def test_history_slider_in_steps_agrees_with_the_status_and_play_returns_to_live
     assert at.select_slider(key="pg.scrub").value == 25
     assert figures(at)["2-D"]["meta"]["step"] == 25
     assert any(c.value.startswith("step 25 (history)") for c in at.caption)
+    # ... with the losses recorded by that step, not the live ones (step 60). The preset
+    # records them every 50 steps: none yet at 25.
+    with r.hold() as trainer:
+        assert [h["step"] for h in trainer.history if "d_loss" in h] == [50]
+        row, live = trainer.history[0], dict(trainer.last)
+    caption = next(c.value for c in at.caption if c.value.startswith("step 25 (history)"))
+    assert "losses not recorded yet at this step" in caption and f"{live['d_loss']:.4f}" not in caption
+    at.select_slider(key="pg.scrub").set_value(50).run()
+    caption = next(c.value for c in at.caption if c.value.startswith("step 50 (history)"))
+    assert f"D loss {row['d_loss']:.4f} · G loss {row['g_loss']:.4f}" in caption
+    at.select_slider(key="pg.scrub").set_value(25).run()
     assert not r.playing
 
     at.button(key="pg.play").click().run()  # Play: the view returns to the live run

@@ -169,3 +169,18 @@ def test_points_dataset_is_the_points_file_set_in_memory(tmp_path):
         points_dataset(np.zeros((30, 4)))
     with pytest.raises(DataError, match="between 10"):
         points_dataset(pts[:3])
+
+
+
+def test_losses_beside_a_rewound_view_are_those_recorded_by_its_step() -> None:
+    from ui.history import loss_words, losses_at
+
+    history = [{"step": 5, "time": 0.1, "d_loss": 1.25, "g_loss": 0.5},
+               {"step": 10, "time": 0.2, "fd": 3.0},  # a metrics row without losses
+               {"step": 10, "time": 0.2, "d_loss": 1.0, "g_loss": 0.75}]
+    assert losses_at(history, 4) is None
+    assert losses_at(history, 7)["d_loss"] == 1.25 and losses_at(history, 12)["d_loss"] == 1.0
+    assert loss_words(losses_at(history, 10), 10) == "D loss 1.0000 · G loss 0.7500"
+    assert loss_words(losses_at(history, 7), 7) == "D loss 1.2500 · G loss 0.5000 (recorded at step 5)"
+    assert loss_words(None, 4) == "losses not recorded yet at this step"
+    assert loss_words({"d_loss": 2.0, "g_loss": 1.0}, 9, "D ", "G ", 3, " ") == "D 2.000 G 1.000"  # live: no step

@@ -4,11 +4,12 @@ Frames are `Runner.frames()`: [(step, payload), ...], oldest first. The latent l
 and the studio's scrubbers are sliders in percent of the run (100 = live,
 `nearest_frame`); the playground's is in training steps: a select slider over the
 recorded steps and LIVE (`scrub_options`, `frame_at`), so that the slider shows
-the step of the frame on screen.
+the step of the frame on screen. A rewound view is captioned with the losses recorded
+at its step (`losses_at`, `loss_words`), not the live ones.
 """
 from __future__ import annotations
 
-from typing import Sequence, TypeVar
+from typing import Any, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -55,3 +56,21 @@ def frame_at(frames: Sequence[tuple[int, P]], step: int) -> tuple[int, P] | None
     if step == LIVE or not frames:
         return None
     return min(frames, key=lambda f: (abs(f[0] - step), f[0]))
+
+
+def losses_at(history: Sequence[Mapping[str, Any]], step: int) -> Mapping[str, Any] | None:
+    """The history row (with "step", "d_loss", "g_loss") to show beside a view rewound to
+    `step`: the one recorded at that step or the last before it; None when none was (the
+    losses are recorded every `log_every` steps). The live losses would describe another step."""
+    rows = [r for r in history if "d_loss" in r and r.get("step", 0) <= step]
+    return max(rows, key=lambda r: r["step"]) if rows else None
+
+
+def loss_words(row: Mapping[str, Any] | None, step: int, d: str = "D loss ", g: str = "G loss ",
+               digits: int = 4, sep: str = " · ") -> str:
+    """"D loss 1.3905 · G loss 0.6991" for a row of `losses_at` (its step named when it is not
+    `step`), or a note that none was recorded by then."""
+    if row is None:
+        return "losses not recorded yet at this step"
+    words = f"{d}{row['d_loss']:.{digits}f}{sep}{g}{row['g_loss']:.{digits}f}"
+    return words if row.get("step", step) == step else f"{words} (recorded at step {row['step']})"
