@@ -403,6 +403,10 @@ def unknown_field_message(key: str) -> str:
     return f"unknown config field {key!r}{hint}; valid fields: {', '.join(names)}"
 
 
+# How a value's expected type is named to a user.
+TYPE_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+
+
 def coerce(key: str, value: Any, typ: type) -> Any:
     """Parse `value` (possibly a string from the CLI or a URL) into the field's type."""
     try:
@@ -434,7 +438,8 @@ def coerce(key: str, value: Any, typ: type) -> Any:
             return str(value)
     except (TypeError, ValueError):
         pass
-    raise ConfigError(f"config field {key!r} needs a {typ.__name__}, got {value!r}")
+    kind = TYPE_WORDS.get(typ, typ.__name__)
+    raise ConfigError(f"config field {key!r} needs {kind}, got {value!r}")
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str]:

@@ -535,8 +535,10 @@ def read_picture(data: bytes) -> Tensor:
                 im = _to_8bit(im)  # convert("L") would clip 16-bit values at 255 (a white picture)
             im = im.convert("L" if im.mode in ("1", "L") else "RGB")
             array = np.asarray(im, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ConfigError(f"this file is not a picture Pillow can read ({exc}); upload a PNG or JPEG") from None
+    except UnidentifiedImageError:  # its message names only an in-memory buffer
+        raise ConfigError("this file is not a picture (not a format Pillow reads); upload a PNG or JPEG") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"this picture cannot be read ({exc}): it may be cut short; upload a PNG or JPEG") from None
     return torch.from_numpy(array.copy())[None] if array.ndim == 2 else torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 

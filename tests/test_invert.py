@@ -1,8 +1,11 @@
 """GAN inversion: a tiny generator's latent recovered from its own picture; autoencoders encode."""
 from __future__ import annotations
 
+import io
+
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from ganlab.config import Config
@@ -67,3 +70,16 @@ def test_targets_are_fitted_to_the_generator():
         as_target(torch.zeros(2, 8, 8), 1, 8)
     with pytest.raises(ConfigError, match="cannot invert"):
         invert(nn.Linear(2, 2), torch.zeros(1, 8, 8))
+
+
+def test_a_file_that_is_not_a_picture_is_named_without_internals() -> None:
+    from ganlab.explore import read_picture
+
+    with pytest.raises(ConfigError) as e:
+        read_picture(b"my notes, not a picture")
+    assert str(e.value) == "this file is not a picture (not a format Pillow reads); upload a PNG or JPEG"
+    png = io.BytesIO()
+    Image.new("L", (8, 8), 200).save(png, format="PNG")
+    with pytest.raises(ConfigError, match=r"this picture cannot be read \(.*\): it may be cut short"):
+        read_picture(png.getvalue()[:-20])
+    assert read_picture(png.getvalue()).shape == (1, 8, 8)

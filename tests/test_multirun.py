@@ -170,7 +170,7 @@ def test_lab_configs_vary_one_setting():
     assert all(c.diff(base).keys() == {"latent_dim"} for c in lab_configs(base, "latent_dim", [1, 100])[0])
     with pytest.raises(ConfigError, match="repeat"):
         lab_configs(base, "latent_dim", [2, 2])
-    with pytest.raises(ConfigError, match="needs a int"):
+    with pytest.raises(ConfigError, match="needs a whole number"):
         parse_values("latent_dim", "1, two")
     with pytest.raises(ConfigError, match="choose one of latent_dim"):
         parse_values("batch_size", "1")
