@@ -163,6 +163,8 @@ def stop() -> None:
         ss[key("notice")] = f"Run stopped and saved to {save_once()}"
     except GanlabError as exc:
         ss[key("error")] = str(exc)
+        return
+    runner.resumed = None  # "Resumed at step N ... press Resume" beside "saved to": say only the news
 
 
 applied = apply_settings(runner, cfg, new_trainer, reset=False)

@@ -248,6 +248,10 @@ def test_a_reload_resumes_the_studio_run_with_its_settings(saves: Path) -> None:
     assert again.number_input(key="studio.batch_size").value == 16
     assert f"Resumed at step {step}" in texts(again.info) and not again.warning
     assert not again.exception
+    again.button(key="studio.stop").click().run()  # saved: the page says that, not the resume notice
+    [saved_run] = list((saves.parent / "runs").iterdir())
+    assert [s.value for s in again.success] == [f"Run stopped and saved to {saved_run}"]
+    assert "Resumed at step" not in texts(again.info)
 
 
 def test_a_restored_run_the_page_cannot_use_starts_fresh(saves: Path, monkeypatch: pytest.MonkeyPatch) -> None:
