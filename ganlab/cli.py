@@ -22,6 +22,8 @@ from ganlab.seeds import EVAL_SEED
 
 if TYPE_CHECKING:
     from ganlab.config import Config
+    import torch
+
     from ganlab.train.distributed import DistContext
 
 
@@ -323,7 +325,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     # Refused rather than fixed up: numpy's savez would silently append .npz to another name.
     _check_out_file(out, suffix)
     if _is_exported(args.run_dir):
-        x, y, kind, offset = _sample_exported(args)
+        x, y, kind, offset = _sample_exported(args), None, "image", None
     elif not Path(args.run_dir).is_dir():
         raise _not_a_generator(args.run_dir)
     else:
@@ -367,9 +369,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample_exported(args: argparse.Namespace):
-    """(images (N, C, R, R) in [-1, 1], None, "image", None) from a bundled or exported
-    generator: latents `gen.latents(n, seed)`, the generator the file holds."""
+def _sample_exported(args: argparse.Namespace) -> "torch.Tensor":
+    """Images (N, C, R, R) in [-1, 1] from a bundled or exported generator: latents
+    `gen.latents(n, seed)`, the generator the file holds."""
     from ganlab.pretrained import load_generator
 
     if args.label is not None:
@@ -377,7 +379,7 @@ def _sample_exported(args: argparse.Namespace):
     if args.no_ema:
         raise GanlabError(f"--no-ema is for run folders; {args.run_dir} holds one generator (its average)")
     gen = load_generator(args.run_dir)
-    return gen(gen.latents(args.n, args.seed), batch_size=64), None, "image", None
+    return gen(gen.latents(args.n, args.seed), batch_size=64)
 
 
 def _write_sample_grid(x, kind: str, out: Path) -> int:

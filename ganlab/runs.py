@@ -277,7 +277,7 @@ def _first_mismatch(exc: RuntimeError) -> str:
     """The first concrete line of torch's load_state_dict error (its first line is only a
     header, "Error(s) in loading state_dict for X:"), shortened."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    detail = next((ln for ln in lines[1:]), lines[0] if lines else "")
+    detail = lines[1] if len(lines) > 1 else "".join(lines)
     detail = detail.rstrip(".")
     return detail if len(detail) <= 160 else detail[:157] + "..."
 

@@ -133,10 +133,9 @@ def mode_stats(
         )
     if x.shape[0] == 0:
         raise DataError("no fake samples given; generate at least one point")
-    sigmas = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (centres.shape[0],)) \
-        if np.ndim(sigma) == 0 or np.size(sigma) == centres.shape[0] else None
-    if sigmas is None:
+    if np.ndim(sigma) != 0 and np.size(sigma) != centres.shape[0]:
         raise ConfigError(f"sigma must be one number or one per mode ({centres.shape[0]}), got {np.size(sigma)}")
+    sigmas = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (centres.shape[0],))
     if not (np.isfinite(sigmas).all() and (sigmas > 0).all()):
         raise ConfigError(f"sigma must be a positive finite number, got {sigma}")
     if not (math.isfinite(threshold_std) and threshold_std > 0):
