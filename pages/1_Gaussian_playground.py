@@ -11,19 +11,20 @@ from functools import partial
 import streamlit as st
 
 from ganlab import probe
+from ganlab.config import Config
 from ganlab.errors import GanlabError
 from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
 from ganlab.data.toy import points_dataset
 from ui import controls, exports, persist, projector, run_controls, state, views
 from ui.autosave import trainer_autosave
-from ui.history import LIVE, frame_at, loss_words, losses_at, scrub_label, scrub_options
+from ui.history import LIVE, PointsRecorder, frame_at, loss_words, losses_at, scrub_label, scrub_options
 from ui.live import apply_settings
 from ui.lessons import lesson_strip
 from ui.live_plot import live_plot
 from ui.runner import Runner, redraw_period, session_runner
 from ui.userpoints import has_enough_points, points_hint, points_panel, toy_trainer
-from ui.viewrange import steady_scale, view_range_for
+from ui.viewrange import count_outside, steady_scale, view_range_for
 
 st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="wide")
 
@@ -80,10 +81,15 @@ else:
         ss["pg.load_now"] = True
 
 
+def preset_config(name: str) -> Config:
+    """Every setting of the page preset called `name`."""
+    engine_name, data = PAGE_PRESETS[name]
+    return resolve_config(data=data, preset=engine_name)
+
+
 def load_preset() -> None:
     """One click on a preset: every setting from it, and a fresh run at step 0."""
-    engine_name, data = PAGE_PRESETS[ss["pg.preset"]]
-    ss["pg.base"] = resolve_config(data=data, preset=engine_name)
+    ss["pg.base"] = preset_config(ss["pg.preset"])
     controls.load(ss["pg.base"], GROUPS)
     ss["pg.view"] = "3-D" if ss["pg.base"].data in ("helix", "cube8", "gaussian3d") else "2-D"
     ss["pg.restart"] = True
@@ -92,11 +98,23 @@ def load_preset() -> None:
 if ss.pop("pg.load_now", False):
     load_preset()
 
+# The radio marks a preset only while every setting is still the preset's: a data set or a
+# learning rate chosen by hand makes them the user's own (a click on a preset loads it again).
+if ss["pg.preset"] is not None:
+    ss["pg.preset_from"] = ss["pg.preset"]
+    if controls.changed(GROUPS, controls.read(GROUPS, ss["pg.base"]), preset_config(ss["pg.preset"])):
+        ss["pg.preset"] = None
+
 with st.sidebar:
     st.header("Settings")
     st.radio("Preset", list(PAGE_PRESETS), key="pg.preset", on_change=load_preset,
              help="one click loads every setting of the preset and starts over")
-    st.caption(PRESETS.help(PAGE_PRESETS[ss["pg.preset"]][0]))
+    if ss["pg.preset"] is not None:
+        st.caption(PRESETS.help(PAGE_PRESETS[ss["pg.preset"]][0]))
+    else:
+        origin = ss["pg.preset_from"]
+        st.caption(controls.own_settings_words(
+            origin, controls.changed(GROUPS, controls.read(GROUPS, ss["pg.base"]), preset_config(origin))))
     for group, group_controls in GROUPS.items():
         with st.expander(group, expanded=group in ("Data", "Loss and regularisation")):
             for control in group_controls:
@@ -110,7 +128,8 @@ cfg = controls.read(GROUPS, ss["pg.base"])  # settings without a widget: the las
 ss["pg.cfg"] = cfg
 
 st.title("Gaussian playground")
-lesson_strip("pages/1_Gaussian_playground.py")
+lesson_strip("pages/1_Gaussian_playground.py",
+             at={} if ss["pg.preset"] is None else {"preset": PAGE_PRESETS[ss["pg.preset"]][0]})
 for problem in ss.pop("pg.url_problems", []):  # said once, on arrival
     st.warning(problem)
 
@@ -157,7 +176,7 @@ try:
                             dataset=(lambda: points_dataset(points)) if points is not None else None) \
         if resumable else None
     runner: Runner[Trainer] = session_runner("pg.runner", build, autosave=slot, on_restore=prepare,
-                                             capture=probe.frame, capture_every=25, max_frames=240)
+                                             capture=PointsRecorder(), capture_every=25, max_frames=240)
 except GanlabError as exc:
     st.error(str(exc))
     st.stop()
@@ -294,9 +313,8 @@ def live_view() -> None:
         if live:  # D's surface over the whole view, however far it grew
             fake = probe.fake_points(trainer, ema=ema)
             frame = probe.frame(trainer, ema=ema, box=view_range.follow(fake), fake=fake)
-        else:
+        else:  # on the axes it was recorded on: its D surface covers them
             frame = past[1]
-            view_range.follow(frame.fake)
         extras = {
             "manifold": probe.manifold(trainer, ema=ema) if show_manifold and live else None,
             "arrows": probe.g_gradients(trainer, frame.fake) if show_arrows and live else None,
@@ -315,7 +333,7 @@ def live_view() -> None:
         srange = steady_scale(kept[1] if kept and kept[0] == revision else None, srange)
         ss["pg.scale"] = (revision, srange)
     label, words = views.surface_words(kind)
-    box = view_range.box()
+    box = view_range.box() if live else frame.box
     if view == "2-D":
         fig = views.view_2d(frame.box, real, frame.fake, surface=surface, surface_range=srange,
                             surface_label=label, manifold=extras["manifold"], arrows=extras["arrows"],
@@ -335,7 +353,7 @@ def live_view() -> None:
     live_plot(fig, key=f"pg.view.{view}", height=PROJECTOR_VIEW_HEIGHT if projector.is_on() else 560,
               meta={"step": frame.step, "view": view, "frame": ss["pg.frame_no"]},
               pace=period if runner.playing else None)
-    outside = view_range.outside(frame.fake)
+    outside = count_outside(box, frame.fake)
     top[1].caption(f"step {frame.step}{'' if live else ' (history)'} · "
                    f"{runner.steps_per_second:.0f} steps/s · "
                    + loss_words(last if live else losses_at(history, frame.step), frame.step)

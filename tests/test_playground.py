@@ -237,6 +237,11 @@ def test_url_problems_are_explained_and_skipped() -> None:
     for name in image_presets[:1]:  # e.g. an MNIST preset: refused, not a crash
         cfg, problems = state.config_from_query({"preset": name}, check=check)
         assert cfg.data == "ring8" and "not for this page" in problems[0]
+    # A data set beside a preset layers as on the command line: the page's "Draw your own".
+    cfg, problems = state.config_from_query({"preset": "shapes", "data": "points_file"}, check=check)
+    assert cfg == resolve_config(preset="shapes", data="points_file") and cfg.ema == 0.0 and not problems
+    cfg, problems = state.config_from_query({"preset": "shapes", "data": "mnist"}, check=check)
+    assert cfg == resolve_config(preset="shapes") and "data='mnist'" in problems[0]
 
 
 def test_points_in_the_url() -> None:
@@ -460,6 +465,52 @@ def test_a_lesson_link_loads_its_preset_on_a_page_already_open() -> None:
     assert trainer_of(at).cfg == resolve_config(preset="collapse")
     assert at.radio(key="pg.preset").value == "Mode collapse"
     assert "Step 3 of" in " ".join(m.value for m in at.markdown)
+
+
+def strip_text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_settings_changed_by_hand_are_no_longer_the_preset() -> None:
+    at = open_page({"preset": "ring8"})  # step 2 of the path
+    assert at.radio(key="pg.preset").value == "8 blobs on a ring"
+    assert "Step 2 of" in strip_text(at) and "cover all eight blobs" in strip_text(at)
+    at.selectbox(key="cfg.data").set_value("two_blobs").run()
+    at.number_input(key="cfg.d_lr").set_value(0.002).run()
+    assert at.radio(key="pg.preset").value is None  # no preset is in force
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Your own settings: \u201c8 blobs on a ring\u201d with Data set, D learning rate changed." in captions
+    assert "tuned default for ring8" not in captions
+    # The strip no longer promises eight blobs; it offers the step's preset back.
+    assert "You changed this step's settings" in strip_text(at) and "cover all eight blobs" not in strip_text(at)
+    assert trainer_of(at).cfg.data == "two_blobs"
+    at.radio(key="pg.preset").set_value("8 blobs on a ring").run()  # one click loads it again
+    assert trainer_of(at).cfg == resolve_config(preset="ring8") and trainer_of(at).step_count == 0
+    assert "cover all eight blobs" in strip_text(at)
+    assert "tuned default for ring8" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_a_preset_of_the_next_step_is_that_step_on_the_path() -> None:
+    at = open_page({"preset": "ring8"})
+    at.radio(key="pg.preset").set_value("Mode collapse").run()
+    assert "Step 3 of" in strip_text(at) and "You changed" not in strip_text(at)
+    at.radio(key="pg.preset").set_value("Spiral").run()  # no step of the path
+    assert "Step 3 of" in strip_text(at) and "You changed this step's settings" in strip_text(at)
+
+
+def test_the_preset_named_by_a_link_stays_marked_until_a_setting_changes() -> None:
+    at = open_page({"preset": "collapse"})
+    assert at.radio(key="pg.preset").value == "Mode collapse"
+    at.run()
+    assert at.radio(key="pg.preset").value == "Mode collapse"
+    at = open_page({"data": "two_blobs"})  # a shared link with settings of its own: no preset
+    assert at.radio(key="pg.preset").value is None
+
+
+def test_own_settings_words_name_at_most_four_changes() -> None:
+    assert controls.own_settings_words("Spiral", ["A", "B", "C", "D", "E", "F"]) == (
+        "Your own settings: \u201cSpiral\u201d with A, B, C, D and 2 more changed. "
+        "A click on a preset loads all of its settings again.")
 
 
 def test_impossible_combination_is_a_message_not_a_traceback() -> None:

@@ -22,10 +22,11 @@ from ganlab.train import Trainer
 from tests import helpers
 from tests.helpers import figures, wait_until
 from ui import exports, views
-from ui.history import LIVE, frame_at, scrub_label, scrub_options
+from ui.history import LIVE, PointsRecorder, frame_at, scrub_label, scrub_options
 from ui.render import FAKE_RGB, REAL_RGB, SLIDE_SIZE, slide, slide_layout
 from ui.runner import Runner
-from ui.viewrange import HEADROOM, LIMIT, MARGIN, SHRINK_AFTER, ViewRange, grown_box, steady_scale, view_range_for
+from ui.viewrange import (HEADROOM, LIMIT, MARGIN, SHRINK_AFTER, ViewRange, count_outside, grown_box,
+                          steady_scale, view_range_for)
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Gaussian_playground.py")
 DATA_BOX = np.array([[-1.0, 1.0], [-2.0, 2.0]])  # spans 2 and 4
@@ -248,6 +249,37 @@ def test_png_and_gif_exports_are_slides() -> None:
     r.close()
 
 
+def shift_g(trainer: Trainer, dx: float) -> None:
+    """Move every fake point by dx along x (G's last bias): points that leave the data's box."""
+    lin = [mod for mod in trainer.G.modules() if isinstance(mod, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        lin.bias[0] += dx
+
+
+def test_the_recording_covers_the_points_that_left_the_data_box() -> None:
+    t = tiny_trainer()
+    data_box = probe.view_box(t)
+    record = PointsRecorder(res=8)
+    first = record(t)
+    np.testing.assert_allclose(first.box, data_box)
+    assert first.surface.shape == (8, 8)
+    shift_g(t, 1.5)
+    t.step()
+    far = record(t)
+    assert far.box[0, 1] > data_box[0, 1] + 0.5 and count_outside(far.box, far.fake) == 0
+    widest = float(np.max((far.box[:, 1] - far.box[:, 0]) / (data_box[:, 1] - data_box[:, 0])))
+    assert 1.2 < widest <= LIMIT
+    assert far.surface.shape == (round(8 * widest),) * 2  # the data's region keeps 8 cells across
+    # D's surface is over the grown box: its right column is D at the box's right edge.
+    np.testing.assert_allclose(far.surface, probe.d_surface(t, far.box, round(8 * widest)))
+    shift_g(t, -1.5)
+    t.step()
+    back = record(t)  # the points came back: the box stays (earlier frames stay in view)
+    np.testing.assert_array_equal(back.box, far.box)
+    assert count_outside(data_box, back.fake) == 0
+    np.testing.assert_allclose(record(tiny_trainer(seed=1)).box, data_box)  # a new run starts over
+
+
 # --- the page (AppTest) -------------------------------------------------------------------------
 
 
@@ -370,6 +402,36 @@ def test_history_slider_in_steps_agrees_with_the_status_and_play_returns_to_live
     assert at.select_slider(key="pg.scrub").value == LIVE
     with r.hold() as t:
         assert figures(at)["2-D"]["meta"]["step"] == t.step_count
+
+
+def test_a_rewound_view_is_drawn_on_its_own_axes_with_d_over_all_of_them() -> None:
+    at = helpers.open_page(PAGE, small_query())
+    r: Runner = at.session_state["pg.runner"]
+    with r.hold() as trainer:
+        data_box = probe.view_box(trainer)
+        shift_g(trainer, 2.0)
+    for _ in range(25):
+        r.step_once()
+    at.run()  # live: the view grows for step 25's points...
+    with r.hold() as trainer:
+        shift_g(trainer, -2.0)
+    for _ in range(5):
+        r.step_once()
+    at.run()  # ... and has not shrunk back yet
+    fig = figures(at)["2-D"]["fig"]
+    assert fig["layout"]["xaxis"]["range"][1] > data_box[0, 1] + 0.5
+    for step, grown in ((0, False), (25, True)):
+        at.select_slider(key="pg.scrub").set_value(step).run()
+        fig = figures(at)["2-D"]["fig"]
+        frame = frame_at(r.frames(), step)[1]
+        xr, yr = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+        np.testing.assert_allclose([xr, yr], frame.box, rtol=1e-6)
+        assert (xr[1] > data_box[0, 1] + 0.5) == grown
+        heat = fig["data"][0]
+        cells = len(frame.surface)
+        assert heat["x0"] == pytest.approx(xr[0], rel=1e-6)
+        assert heat["x0"] + heat["dx"] * (cells - 1) == pytest.approx(xr[1], rel=1e-6)
+        assert heat["y0"] == pytest.approx(yr[0], rel=1e-6)
 
 
 def test_3d_view_draws_or_names_each_ticked_overlay() -> None:

@@ -160,6 +160,20 @@ def read(groups: dict[str, list[Control]], base: Config | None = None) -> Config
     return cfg
 
 
+def changed(groups: dict[str, list[Control]], cfg: Config, reference: Config) -> list[str]:
+    """The labels of the controls (in table order, hidden ones included) whose value in
+    `cfg` differs from `reference`: what a user changed since a preset was loaded."""
+    return [c.label for c in all_controls(groups).values() if getattr(cfg, c.field) != getattr(reference, c.field)]
+
+
+def own_settings_words(preset: str, changes: list[str], most: int = 4) -> str:
+    """The caption under a preset radio once settings were changed by hand: which preset
+    they started from and the labels of what changed (the first `most` of them)."""
+    named = ", ".join(changes[:most]) + (f" and {len(changes) - most} more" if len(changes) > most else "")
+    return (f"Your own settings: “{preset}” with {named or 'its settings'} changed. "
+            "A click on a preset loads all of its settings again.")
+
+
 def draw(c: Control) -> Any:
     """Draw the widget of one control (its value comes from session state)."""
     if c.kind == "hidden":

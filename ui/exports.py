@@ -64,12 +64,13 @@ def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: 
                title: str = "", show_surface: bool = True, size: tuple[int, int] = SLIDE_SIZE) -> bytes:
     """An animated GIF of recorded frames as slides (fixed noise: the motion is the
     generator's), at most GIF_MAX_FRAMES spread evenly over the run. One view range
-    (the data's box grown to hold every frame's points) and one colour scale for all
+    (every frame's box, grown to hold every frame's points) and one colour scale for all
     frames, so that only the run moves."""
     if not frames:
         raise ValueError("no frames recorded yet")
     picked = [frames[i] for i in spread_indices(len(frames), GIF_MAX_FRAMES)]
-    box = grown_box(picked[0].box, [f.fake for f in picked])
+    boxes = np.stack([grown_box(picked[0].box, [f.fake for f in picked]), *(f.box for f in picked)])
+    box = np.stack([boxes[:, :, 0].min(axis=0), boxes[:, :, 1].max(axis=0)], axis=1)
     scale = None
     surfaces = [f.surface for f in picked if f.surface is not None]
     if show_surface and surfaces and kind != "probability":

@@ -13,6 +13,10 @@ from typing import Any, Mapping, Sequence, TypeVar
 
 import numpy as np
 
+from ganlab import probe
+from ganlab.train import Trainer
+from ui.viewrange import GrowingBox
+
 P = TypeVar("P")
 
 LIVE = -1  # the step scrubber's last option: the live run (never a recorded step)
@@ -74,3 +78,28 @@ def loss_words(row: Mapping[str, Any] | None, step: int, d: str = "D loss ", g: 
         return "losses not recorded yet at this step"
     words = f"{d}{row['d_loss']:.{digits}f}{sep}{g}{row['g_loss']:.{digits}f}"
     return words if row.get("step", step) == step else f"{words} (recorded at step {row['step']})"
+
+
+class PointsRecorder:
+    """The playground's capture (`Runner(capture=...)`): a `probe.Frame` of the run, its D
+    surface over the box the fake points have needed so far (`GrowingBox`), not the
+    data's box only. A rewound view or a GIF drawn on axes that grew for early, wandering
+    points is then coloured all over, not in a patch at the data. The grid grows with the
+    box (`res` cells across the data's box, up to LIMIT times that), so the data's region
+    keeps its detail. A new run (another trainer, or a step count that went back) starts
+    over on its data's box.
+    """
+
+    def __init__(self, res: int = 48) -> None:
+        self.res = res
+        self._box: GrowingBox | None = None
+        self._run: tuple[int, int] = (0, 0)  # (id of the trainer, its last step recorded)
+
+    def __call__(self, trainer: Trainer) -> probe.Frame:
+        run_id, last = self._run
+        if self._box is None or id(trainer) != run_id or trainer.step_count < last:
+            self._box = GrowingBox(probe.view_box(trainer))
+        self._run = (id(trainer), trainer.step_count)
+        fake = probe.fake_points(trainer)
+        box = self._box.grow(fake)
+        return probe.frame(trainer, res=round(self.res * self._box.scale()), box=box, fake=fake)

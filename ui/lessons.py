@@ -44,11 +44,11 @@ LESSONS: tuple[Lesson, ...] = (
            "Four runs side by side: with a 1-D latent G can only draw a curve; from 2 latent dimensions "
            "on, its samples fill the plane.", {"lab": "latent-sweep"}),
     Lesson("digits", "Digits", "pages/3_MNIST_studio.py",
-           "Press Start: the grid of digits begins as noise; strokes, then recognisable digits appear "
-           "within a minute or two."),
-    Lesson("explorer", "A trained model's latent space", "pages/4_Latent_explorer.py",
-           "Move through a trained generator's latent space: nearby points give similar digits, and a "
-           "straight walk morphs one digit into another."),
+           "Press Start new run: the grid of digits begins as noise; strokes, then recognisable digits "
+           "appear within a minute or two."),
+    Lesson("explorer", "A trained GAN's latent space", "pages/4_Latent_explorer.py",
+           "Move through a trained generator's latent space: nearby points give similar images, and a "
+           "straight walk morphs one image into another."),
 )
 
 
@@ -77,11 +77,14 @@ def link(step: Lesson, label: str | None = None) -> None:
         st.caption(f"{label or step.title} (open it from the sidebar)")
 
 
-def lesson_strip(page: str) -> None:
+def lesson_strip(page: str, at: dict[str, str] | None = None) -> None:
     """On a page of the path: the step's number, what to watch and a link to the next one.
 
     `page` is the page's own file path from the app's root (e.g. "pages/0_GAN_in_1D.py").
     Nothing is drawn on a page that the URL does not put on the path.
+    `at`: the URL parameters of the preset now in force on the page ({} when the user
+    changed its settings by hand); a step whose preset is not in force says so, with a
+    link that loads it again, instead of what to watch (which no longer holds).
     """
     # Pages rewrite their URL from their settings (the preset parameter goes), so the
     # step found on arrival is remembered for the session.
@@ -91,14 +94,23 @@ def lesson_strip(page: str) -> None:
         i = st.session_state.get(remembered)
         if i is None:
             return
+        # On the path, a preset of another step of this page (Mode collapse after Eight
+        # blobs) is that step.
+        i = current(page, at) if at and current(page, at) is not None else i
     st.session_state[remembered] = i
     step = LESSONS[i]
     # On a projector the teacher says what to watch: one line (the step and the next link),
     # so the main view stays above the fold at 1280 x 720.
     compact = projector.is_on()
     box = st.container(border=not compact)
-    cols = box.columns([5, 2], vertical_alignment="center")
-    cols[0].markdown(f"**Step {i + 1} of {len(LESSONS)}: {step.title}.**" + ("" if compact else f" {step.watch}"))
+    cols = box.columns([3, 2], vertical_alignment="center")  # the longest "Next: ..." whole at 1280 px
+    heading = f"**Step {i + 1} of {len(LESSONS)}: {step.title}.**"
+    if at is not None and any(at.get(k) != v for k, v in step.query.items()):
+        cols[0].markdown(heading + " You changed this step's settings, so what it shows may differ.")
+        with cols[1]:
+            link(step, f"Back to step {i + 1}")
+        return
+    cols[0].markdown(heading + ("" if compact else f" {step.watch}"))
     with cols[1]:
         if i + 1 < len(LESSONS):
             link(LESSONS[i + 1], f"Next: {LESSONS[i + 1].title}")

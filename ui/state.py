@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ganlab.config import Config, field_types
+from ganlab.data import DATASETS
 from ganlab.errors import ConfigError, DataError, GanlabError
 from ganlab.presets import resolve_config
 
@@ -68,7 +69,11 @@ def config_from_query(params: Mapping[str, str], default: Config | None = None,
     if PRESET_PARAM in params:
         name = params[PRESET_PARAM]
         try:
-            preset = resolve_config(preset=name)
+            # A data set beside the preset layers as `train --preset P --data D` does (the
+            # data set's own defaults under the preset's), when the page accepts it.
+            data = fields.get("data")
+            usable = data in DATASETS and not (check and check("data", data))
+            preset = resolve_config(preset=name, data=data if usable else None)
             refused = [m for k, v in preset.diff().items() if check and (m := check(k, v))]
             if refused:
                 raise ConfigError(f"preset {name!r} is not for this page ({refused[0]})")

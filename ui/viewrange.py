@@ -91,14 +91,19 @@ class ViewRange:
         return twin
 
     def outside(self, points: np.ndarray | None) -> int:
-        """How many of `points` (N, >=D) lie beyond the view now (NaN ones included):
-        past the limit the view stops growing, and the page says so."""
-        if points is None or len(points) == 0:
-            return 0
-        p = np.asarray(points, dtype=np.float64)[:, :len(self.data_box)]
-        box = self.box().astype(np.float64)
-        inside = ((p >= box[:, 0]) & (p <= box[:, 1])).all(axis=1)
-        return int((~inside).sum())
+        """How many of `points` (N, >=D) lie beyond the view now (`count_outside`)."""
+        return count_outside(self.box(), points)
+
+
+def count_outside(box: np.ndarray, points: np.ndarray | None) -> int:
+    """How many of `points` (N, >=D) lie beyond the (D, 2) `box` (NaN ones included):
+    past the limit the view stops growing, and the page says so."""
+    if points is None or len(points) == 0:
+        return 0
+    b = np.asarray(box, dtype=np.float64)
+    p = np.asarray(points, dtype=np.float64)[:, :len(b)]
+    inside = ((p >= b[:, 0]) & (p <= b[:, 1])).all(axis=1)
+    return int((~inside).sum())
 
 
 def view_range_for(current: ViewRange | None, data_box: np.ndarray) -> ViewRange:
@@ -124,12 +129,31 @@ def steady_scale(current: tuple[float, float] | None, wanted: tuple[float, float
     return centre - half, centre + half
 
 
+class GrowingBox:
+    """The data's box grown, as the live view would, to hold each set of points given
+    to `grow` (within the limit), and never shrunk: a recording drawn on it keeps every
+    earlier frame's points in view."""
+
+    def __init__(self, data_box: np.ndarray) -> None:
+        self.range = ViewRange(data_box)
+
+    def grow(self, points: np.ndarray | None) -> np.ndarray:
+        """Grow to hold `points` (N, >=D); the (D, 2) float32 box now."""
+        need = ViewRange(self.range.data_box)
+        need.follow(points)
+        self.range.over = np.maximum(self.range.over, need.over)
+        return self.range.box()
+
+    def scale(self) -> float:
+        """How many times the data's box the widest axis now spans (1 to LIMIT)."""
+        box = self.range.box().astype(np.float64)
+        return float(np.max((box[:, 1] - box[:, 0]) / self.range.span))
+
+
 def grown_box(data_box: np.ndarray, point_sets: Sequence[np.ndarray | None]) -> np.ndarray:
-    """(D, 2) one box for a whole recording (a GIF): the data's box grown, as the live
-    view would, to hold every set of points in `point_sets` (within the limit)."""
-    vr = ViewRange(data_box)
+    """(D, 2) one box for a whole recording (a GIF): `GrowingBox` over every set of
+    points in `point_sets`."""
+    box = GrowingBox(data_box)
     for pts in point_sets:
-        need = ViewRange(data_box)
-        need.follow(pts)
-        vr.over = np.maximum(vr.over, need.over)  # grow only: every frame stays in view
-    return vr.box()
+        box.grow(pts)
+    return box.range.box()
