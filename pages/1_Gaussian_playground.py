@@ -34,6 +34,7 @@ SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
 CHART_SECONDS = 1.0
 PROJECTOR_VIEW_HEIGHT = 470  # what is left of a 720 px screen under the controls
+PHONE_VIEW_HEIGHT = 440  # a square plot as wide as a phone, its title, colour bar and legend
 ss = st.session_state
 
 
@@ -151,7 +152,7 @@ if cfg.data == "points_file" and not has_enough_points(points):
     # error) until there are points; a run of another data set waits, paused.
     if isinstance(waiting := ss.get("pg.runner"), Runner):
         waiting.pause()
-    hint.info(points_hint(points), icon=":material/draw:")
+    hint.info(points_hint(points, ss.get("pg.source", "draw")), icon=":material/draw:")
     st.stop()
 
 
@@ -238,7 +239,10 @@ ss["pg.shown_playing"] = runner.playing
 def controls_bar() -> None:
     if ss.get("pg.restart"):
         st.rerun(scope="app")  # Reset was clicked: the page rebuilds the run
-    cols = st.columns([1, 1, 1, 1, 4])
+    # In projector mode the view options and the history fold into a button on this row,
+    # so that the view starts high and its x-axis shows on a 1280 x 720 screen.
+    compact = projector.is_on()
+    cols = st.columns([1, 1, 1, 1, 1.9, 2.4] if compact else [1, 1, 1, 1, 4])
     cols[0].button("Step D", on_click=single_step, args=(True, False), key="pg.step_d",
                    width="stretch", help="one update of the discriminator only")
     cols[1].button("Step G", on_click=single_step, args=(False, True), key="pg.step_g",
@@ -247,11 +251,10 @@ def controls_bar() -> None:
                    width="stretch", help="one iteration: d_steps D updates, then g_steps G updates")
     cols[3].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
                    help="start over at step 0")
-    cols[4].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="pg.speed")
-    # In projector mode the view options and the history fold into one button, so that
-    # the view starts high on a 1280 x 720 screen.
-    holder = st.popover("View options and history") if projector.is_on() else st.container()
-    opts = holder.columns([1.4, 1, 1, 1, 1])  # short labels: none is cut at 1280 px
+    cols[-1].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="pg.speed")
+    holder = cols[4].popover("View and history", width="stretch") if compact else st.container()
+    # A row of short labels (none cut at 1280 px), or a list in the popover.
+    opts = [holder] * 5 if compact else holder.columns([1.4, 1, 1, 1, 1])
     opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view", on_change=redraw)
     opts[1].checkbox("D heat map", value=True, key="pg.surface", on_change=redraw)
     opts[2].checkbox("G manifold", value=False, key="pg.manifold", on_change=redraw,
@@ -338,7 +341,7 @@ def live_view() -> None:
         fig = views.view_2d(frame.box, real, frame.fake, surface=surface, surface_range=srange,
                             surface_label=label, manifold=extras["manifold"], arrows=extras["arrows"],
                             title=f"step {frame.step}", uirevision=revision, colorbar_title=words,
-                            view_range=box)
+                            view_range=box, phone_height=PHONE_VIEW_HEIGHT)
     else:
         fig = views.view_3d(frame.box, real, frame.fake, surface=frame.surface if box.shape[0] == 2 else surface,
                             surface_range=srange, surface_label=label, real_z=extras.get("real_z"),

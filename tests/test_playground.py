@@ -537,6 +537,8 @@ def upload_page() -> AppTest:
     at = open_page({"data": "points_file"})
     assert not at.error and any("at least 10" in i.value for i in at.info)  # no points yet: a hint
     at.radio(key="pg.source").set_value("upload").run()
+    hint = " ".join(i.value for i in at.info)  # about the file, not a canvas that is not there
+    assert "Upload your data below: a CSV file with x, y (and z) in each row" in hint and "canvas" not in hint
     return at
 
 

@@ -294,7 +294,7 @@ def small_query(**extra: str) -> dict[str, str]:
 def test_draw_your_own_opens_on_an_empty_canvas_and_shows_each_stroke_at_once() -> None:
     at = helpers.open_page(PAGE, {"preset": "shapes", "data": "points_file"})
     assert not at.error and not at.exception
-    assert any("Draw your data on the canvas" in i.value for i in at.info)
+    assert any("Draw your data on the canvas below" in i.value for i in at.info)
     assert "pg.runner" not in at.session_state  # no run, no error box, until there are points
     assert at.radio(key="pg.preset").value == "Draw your own"  # the link's preset, not the default
     sketch = figures(at)["sketch"]

@@ -41,13 +41,17 @@ def has_enough_points(points: np.ndarray | None) -> bool:
     return points is not None and len(points) >= MIN_FILE_POINTS
 
 
-def points_hint(points: np.ndarray | None) -> str:
-    """What a page says while the user's points are too few to train on (no error:
-    an empty canvas is where "Draw your own" starts)."""
+def points_hint(points: np.ndarray | None, source: str = "draw") -> str:
+    """What a page says, above the points panel, while the user's points are too few to
+    train on (no error: an empty canvas is where "Draw your own" starts). source: the
+    panel's choice, "draw" (the canvas) or "upload" (a file)."""
     have = 0 if points is None else len(points)
-    start = "Draw your data on the canvas above" if have == 0 else f"{have} points so far: draw a little more"
-    return (f"{start}: drag to draw a stroke, click to drop a blob of points, or upload a CSV / NPY "
-            f"file. Training starts once there are at least {MIN_FILE_POINTS} points.")
+    need = f"Training starts once there are at least {MIN_FILE_POINTS} points."
+    if source == "upload":
+        start = "Upload your data below" if have == 0 else f"{have} points so far: upload a file with more"
+        return f"{start}: a CSV file with x, y (and z) in each row, or an NPY array of shape (N, 2) or (N, 3). {need}"
+    start = "Draw your data on the canvas below" if have == 0 else f"{have} points so far: draw a little more"
+    return f"{start}: drag to draw a stroke, or click to drop a blob of points (or upload a file instead). {need}"
 
 
 def toy_trainer(cfg: Config, points: np.ndarray | None) -> Trainer:

@@ -29,6 +29,7 @@ MAX_ARROWS = 250
 # its middle is further than GAP_FRACTION of the data's extent from every real point.
 CHORD_FACTOR = 4.0
 GAP_FRACTION = 0.05
+NARROW_BELOW = 640  # px: a frame narrower than this is a phone's (`live_plot`'s `narrow` entry)
 
 
 def _margin() -> dict[str, int]:
@@ -95,9 +96,11 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             surface_label: str = "D(x)", manifold: np.ndarray | None = None,
             arrows: np.ndarray | None = None, title: str = "", uirevision: str = "2d",
             webgl: bool = True, colorbar_title: str | None = None,
-            view_range: np.ndarray | None = None) -> dict[str, Any]:
+            view_range: np.ndarray | None = None, phone_height: int | None = None) -> dict[str, Any]:
     """The 2-D view: D's heat map behind real and fake points, optional G manifold and
-    gradient arrows.
+    gradient arrows. phone_height: px; the figure's height in a frame as narrow as a
+    phone's (NARROW_BELOW), the plot at its top; None: as on any screen (e.g. a tile
+    of several side by side, narrow on every screen).
 
     box: (D, 2) the box the heat map was computed over; view_range: (D, 2) the axes'
     ranges (default `box`), e.g. `ui.viewrange.ViewRange.box()`, which grows past the
@@ -140,7 +143,13 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
         "legend": {"orientation": "h", "y": -0.08},
         "plot_bgcolor": "white",
     }
-    return {"data": data, "layout": layout}
+    if phone_height is None:
+        return {"data": data, "layout": layout}
+    # On a phone the square plot is as wide as the screen: a shorter figure, the plot at its
+    # top (under the title, not centred in a tall box with gaps above and below).
+    narrow = {"below": NARROW_BELOW, "height": phone_height,
+              "layout": {"yaxis": {**layout["yaxis"], "constraintoward": "top"}}}
+    return {"data": data, "layout": layout, "narrow": narrow}
 
 
 def arrow_segments(points: np.ndarray, grads: np.ndarray, box: np.ndarray, dims: int = 2) -> np.ndarray:

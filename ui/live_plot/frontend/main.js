@@ -139,6 +139,7 @@
   }
 
   // --- rendering -----------------------------------------------------------
+  const PHONE_WIDTH = 500;  // px
   async function draw(args) {
     const fig = args.fig || { data: [], layout: {} };
     // fig.narrow = {below, height, layout}: in a frame narrower than `below` px (a phone)
@@ -149,6 +150,9 @@
     setHeight(h);
     const layout = keepZoom(Object.assign({ height: h, autosize: true }, fig.layout, narrow ? narrow.layout : {}));
     const config = Object.assign({ displaylogo: false, responsive: true }, fig.config || {});
+    // On a phone Plotly's toolbar, shown at a tap, covers the figure's title: no toolbar
+    // (a double tap still resets a zoom).
+    if (document.body.clientWidth < PHONE_WIDTH) config.displayModeBar = false;
     if (args.draw) {
       if (sketch.token !== args.draw.token) {  // Python cleared the drawing
         sketch.token = args.draw.token;
