@@ -507,6 +507,16 @@ def test_the_preset_named_by_a_link_stays_marked_until_a_setting_changes() -> No
     assert at.radio(key="pg.preset").value is None
 
 
+def test_number_boxes_say_their_range_in_their_help() -> None:
+    at = open_page()
+    lr = at.number_input(key="cfg.d_lr")
+    lo, hi = lr.min, lr.max
+    assert lr.help.endswith(f"From {lo:g} to {hi:g}; a number outside stays red and is not used.")
+    assert at.number_input(key="cfg.batch_size").help == (
+        f"From {at.number_input(key='cfg.batch_size').min:g} to {at.number_input(key='cfg.batch_size').max:g}; "
+        "a number outside stays red and is not used.")
+
+
 def test_own_settings_words_name_at_most_four_changes() -> None:
     assert controls.own_settings_words("Spiral", ["A", "B", "C", "D", "E", "F"]) == (
         "Your own settings: \u201cSpiral\u201d with A, B, C, D and 2 more changed. "

@@ -178,7 +178,13 @@ def draw(c: Control) -> Any:
     """Draw the widget of one control (its value comes from session state)."""
     if c.kind == "hidden":
         return st.session_state.get(c.key)
-    common: dict[str, Any] = {"key": c.key, "help": c.help or None}
+    help_text = c.help
+    if c.kind in ("int", "float"):
+        # A number typed outside the range is only marked red in the box (Streamlit keeps,
+        # and the run uses, the last valid value): the help says the range beforehand.
+        help_text = f"{c.help.rstrip('.')}. " if c.help else ""
+        help_text += f"From {c.lo:g} to {c.hi:g}; a number outside stays red and is not used."
+    common: dict[str, Any] = {"key": c.key, "help": help_text or None}
     if c.kind == "select":
         return st.selectbox(c.label, c.options, format_func=c.labels or str, **common)
     if c.kind == "bool":
