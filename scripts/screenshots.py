@@ -52,6 +52,10 @@ def main() -> None:
                     path += ("&" if "?" in path else "?") + "projector=1"
                 page.goto(url + path)
                 page.wait_for_selector("[data-testid='stMainBlockContainer']", timeout=90_000)
+                # The first page of a fresh server takes seconds (imports, the first run):
+                # wait until the script has finished (no "Running" widget), then for Plotly.js.
+                page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")",
+                                       timeout=90_000)
                 time.sleep(4.0)  # the live views' iframes load Plotly.js
                 play = page.get_by_role("button", name="Play", exact=True)
                 if args.play and play.count():

@@ -677,28 +677,38 @@ def session_runner(key: str, build: Callable[[], M], *, autosave: "Autosave[M] |
 
     runner = st.session_state.get(key)
     if not isinstance(runner, Runner):
-        restored = autosave.restore() if autosave is not None else None
-        if restored is not None and restored.model is not None:
-            try:
-                if on_restore is not None:
-                    on_restore(restored.model)
-            except Exception:  # the page cannot use it: start fresh, as for a damaged file
-                from ui.autosave import Restored, damaged_message
-
-                _log.exception("a restored run was refused by the page")
-                autosave.discard()
-                restored = Restored(None, problem=damaged_message())
-        model = restored.model if restored is not None and restored.model is not None else build()
-        runner = Runner(model, alive=session_liveness(), autosave=autosave, **options)
-        if restored is not None:
-            runner.notice = restored.problem
-            if restored.model is not None:
-                runner.resumed = Resumed(restored.step, restored.saved_at)
-                runner._saved_step = restored.step
+        # The first run after the server starts takes seconds (torch loads its optimizer
+        # machinery on first use): say so, not a blank page under the title.
+        with st.spinner("Setting up the run..."):
+            runner = _new_session_runner(build, autosave, on_restore, options)
         st.session_state[key] = runner
     else:
         runner.autosave = autosave
     runner.resume()
+    return runner
+
+
+def _new_session_runner(build: Callable[[], M], autosave: "Autosave[M] | None",
+                        on_restore: Callable[[M], Any] | None, options: dict[str, Any]) -> Runner[M]:
+    """`session_runner`'s new Runner: on this browser's autosaved run, else on `build()`."""
+    restored = autosave.restore() if autosave is not None else None
+    if restored is not None and restored.model is not None:
+        try:
+            if on_restore is not None:
+                on_restore(restored.model)
+        except Exception:  # the page cannot use it: start fresh, as for a damaged file
+            from ui.autosave import Restored, damaged_message
+
+            _log.exception("a restored run was refused by the page")
+            autosave.discard()
+            restored = Restored(None, problem=damaged_message())
+    model = restored.model if restored is not None and restored.model is not None else build()
+    runner = Runner(model, alive=session_liveness(), autosave=autosave, **options)
+    if restored is not None:
+        runner.notice = restored.problem
+        if restored.model is not None:
+            runner.resumed = Resumed(restored.step, restored.saved_at)
+            runner._saved_step = restored.step
     return runner
 
 
