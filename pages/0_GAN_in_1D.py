@@ -151,15 +151,16 @@ def live_view() -> None:
     live_plot(fig, key=PREFIX + "view", height=420 if projector.is_on() else 520,
               meta={"step": frame.step, "frame": ss[PREFIX + "frame_no"]},
               pace=period if runner.playing else None)
-    st.caption(f"step {frame.step} · {runner.steps_per_second:.0f} steps/s · "
-               f"D loss {last['d_loss']:.3f} · G loss {last['g_loss']:.3f} · "
+    losses = (f"D loss {last['d_loss']:.3f} · G loss {last['g_loss']:.3f}" if frame.step
+              else "no losses before the first step")
+    st.caption(f"step {frame.step} · {runner.steps_per_second:.0f} steps/s · {losses} · "
                f"D(x) from {frame.d.min():.2f} to {frame.d.max():.2f}")
     if runner.error:
         st.error(runner.error)
     run_controls.stop_notice(runner)
     with st.expander("Losses"):
-        live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None), key=PREFIX + "charts",
-                  height=300)
+        live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None, stop_at=runner.stop_at),
+                  key=PREFIX + "charts", height=300)
     if runner.playing != ss[PREFIX + "shown_playing"]:
         st.rerun(scope="app")
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from functools import partial
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import streamlit as st
 
 from ganlab import probe
+from ganlab.config import Config
 from ganlab.errors import GanlabError
 from ganlab.lab_presets import LAB_PRESETS, VARY_FIELDS, lab_configs, parse_values, preset_runs
 from ganlab.train.side_by_side import SideBySide, side_by_side
@@ -194,6 +195,15 @@ def verdict(diagnosis: Any, diverged: str | None, name: str) -> None:
         st.info(f"**{name}**: {diagnosis.summary}")
 
 
+def charts_due(runs: Sequence[Config]) -> str:
+    """What the charts' place says before the first logged row: when the losses come
+    and, if metrics are on, when the metrics do."""
+    logged = min(c.log_every for c in runs)
+    every = [c.eval_every for c in runs if c.eval_every]
+    metrics = f", the metrics at step {min(every)}" if every else ""
+    return f"The charts of every run start at step {logged} with the losses{metrics}."
+
+
 @st.fragment(run_every=REDRAW_SECONDS if runner.playing else None)
 def live_view() -> None:
     # The slider is drawn under the views (a projector shows the views above the fold);
@@ -223,14 +233,20 @@ def live_view() -> None:
                 verdict(verdicts[i], diverged[i], labels[i])
     st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%", key="lab.scrub",
               help="100% = live")
-    st.caption(f"step {step}{'' if past is None else ' (history)'} · {runner.steps_per_second:.0f} steps/s · "
-               + " · ".join(f"{n}: " + loss_words(x if past is None else losses_at(h, step), step, "D ", "G ", 3, " ")
-                            for n, x, h in zip(labels, last, histories)))
+    losses = "no losses before the first step"
+    if step:
+        losses = " · ".join(f"{n}: " + loss_words(x if past is None else losses_at(h, step), step, "D ", "G ", 3, " ")
+                            for n, x, h in zip(labels, last, histories))
+    when = f"step {step}{'' if past is None else ' (history)'}"
+    st.caption(f"{when} · {runner.steps_per_second:.0f} steps/s · {losses}")
     if runner.error:
         st.error(runner.error)
     run_controls.stop_notice(runner)
-    live_plot(views.comparison_charts(histories, labels, reference, None if past is None else step),
-              key="lab.charts", height=560)
+    if views.comparison_panels(histories):
+        charts = views.comparison_charts(histories, labels, reference, None if past is None else step)
+        live_plot(charts, key="lab.charts", height=charts["layout"]["height"])
+    else:
+        st.caption(charts_due(cfgs))
     st.markdown("**Covariance eigenvalues of the samples** (ascending) against the data's: a latent "
                 "space with fewer dimensions than the data leaves some near zero.")
     st.dataframe(views.eigenvalue_rows(histories, labels, reference), hide_index=True)
@@ -245,12 +261,18 @@ live_view()
 # Made when clicked, in a server thread outside this script run: no st.session_state
 # in there, so what they need is bound here.
 view = (ss["lab.box"], ss["lab.real"])
+slide_title = f"{base.data} · runs differ in {VARY_FIELDS[ss['lab.vary']]}"
+width, height = exports.comparison_slide_size(len(labels))
 with st.expander("Export the comparison"):
     ex = st.columns(3)
-    ex[0].download_button("PNG of the runs", partial(exports.comparison_png, runner, capture, *view, labels),
-                          "latent-lab.png", "image/png", key="lab.png")
-    ex[1].download_button("GIF of the runs", partial(exports.comparison_gif, runner, *view, labels),
-                          "latent-lab.gif", "image/gif", key="lab.gif")
+    ex[0].download_button("PNG of the runs",
+                          partial(exports.comparison_png, runner, capture, *view, labels, title=slide_title),
+                          "latent-lab.png", "image/png", key="lab.png",
+                          help=f"A slide of {width} x {height} pixels: every run's samples now, each named.")
+    ex[1].download_button("GIF of the runs", partial(exports.comparison_gif, runner, *view, labels, title=slide_title),
+                          "latent-lab.gif", "image/gif", key="lab.gif",
+                          help=f"The recorded frames as slides of {width} x {height} pixels, at most 60.")
     ex[2].download_button("CSV of the metrics", partial(exports.comparison_csv, runner, labels),
                           "latent-lab.csv", "text/csv", key="lab.csv")
-    st.caption("3-D data is drawn in the PNG / GIF from its first two axes.")
+    if ss["lab.box"].shape[0] > 2:
+        st.caption("3-D data is drawn in the PNG and the GIF from its first two axes.")

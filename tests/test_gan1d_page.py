@@ -74,3 +74,42 @@ def test_one_click_preset_restarts_on_its_data() -> None:
     with runner_of(at).hold() as t:
         assert t.cfg.data == "mixture1d" and t.step_count == 0
     assert at.query_params["preset"] in ("gan1d-mixture", ["gan1d-mixture"])
+
+
+def loss_charts(at: AppTest) -> dict:
+    """The figure of the "Losses" expander (the live plot whose panels include "losses")."""
+    import json
+
+    for c in at.get("component_instance"):
+        fig = json.loads(c.proto.json_args)["fig"]
+        if any(a["text"] == "losses" for a in fig["layout"].get("annotations", [])):
+            return fig
+    raise AssertionError("no loss charts on the page")
+
+
+def chart_notes(fig: dict) -> list[str]:
+    from ui.views import PANEL_TITLES
+
+    return [a["text"] for a in fig["layout"]["annotations"] if a["text"] not in PANEL_TITLES]
+
+
+def test_the_metrics_placeholder_goes_once_the_run_passes_eval_every() -> None:
+    """The trial saw "metrics appear at step 500" at step 871: 1-D data has KL / JS / W2
+    but no modes, and the modes panel kept the promise. It goes with the first metrics."""
+    at = open_page({"preset": "gan1d"})
+    assert chart_notes(loss_charts(at)) == ["metrics appear at step 500"] * 2
+    assert any(c.value.startswith("step 0 · 0 steps/s · no losses before the first step · D(x) from")
+               for c in at.caption)  # not "D loss nan"
+    with runner_of(at).hold() as t:
+        t.run(510)
+        assert any("kl" in r for r in t.history) and not any("modes_captured" in r for r in t.history)
+    at.run()
+    fig = loss_charts(at)
+    assert chart_notes(fig) == ["this data has no modes to count"]
+    assert {t["name"] for t in fig["data"]} == {"D loss", "G loss", "KL (nats)", "JS (bits)", "W2"}
+    assert fig["layout"]["legend"]["entrywidthmode"] == "fraction"  # names never printed over each other
+
+
+def test_no_metrics_placeholder_when_the_run_stops_before_them() -> None:
+    at = open_page({"preset": "gan1d", "stop": "300"})
+    assert runner_of(at).stop_at == 300 and chart_notes(loss_charts(at)) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ganlab.train.side_by_side import LoopTrainer, MultiTrainer, SideBySide
 from tests import helpers
 from tests.helpers import wait_until
+from ui import exports
 from ui.runner import Runner
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_lab.py")
@@ -135,10 +136,13 @@ def test_exports_of_the_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(3):
         at.button(key="lab.step").click().run()
     # Streamlit calls these in a server thread, outside any script run: so do we.
+    # A slide, not a strip of thumbnails (1460 x 368 px with 10 px labels before).
     png = Image.open(io.BytesIO(made["PNG of the runs"]()))
-    assert png.format == "PNG" and png.size == (3 * (360 + 4) + 4, 360 + 8)
+    assert png.format == "PNG" and png.size == exports.comparison_slide_size(3) == (1600, 685)
+    assert at.get("download_button")[0].help == "A slide of 1600 x 685 pixels: every run's samples now, each named."
     gif = Image.open(io.BytesIO(made["GIF of the runs"]()))
     assert gif.format == "GIF" and gif.n_frames == len(runner_of(at).frames()) >= 1
+    assert gif.size == (1600, 685)
     lines = made["CSV of the metrics"]().strip().splitlines()
     head = lines[0].split(",")
     assert head[:2] == ["step", "time"] and "run" in head and "local_dim" in head
@@ -167,3 +171,56 @@ def test_the_playground_and_the_lab_keep_their_own_settings_across_visits() -> N
     at.switch_page("pages/2_Latent_lab.py").run()
     assert at.number_input(key="lab.cfg.g_width").value == width
     assert not at.exception
+
+
+def test_the_comparison_slide_is_readable() -> None:
+    """Four runs in a row on 1600 px: each scatter about 300 px square, captions 30 px tall
+    type, the run's name over its own scatter."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    real, box = rng.normal(size=(500, 2)), np.array([[-3.0, 3.0], [-2.0, 4.0]])
+    fakes = [rng.normal(size=(500, 2)) for _ in range(4)]
+    img = exports.comparison_slide(box, real, fakes, ["a", "b", "c", "d"], 10, "ring8")
+    assert img.shape == (555, 1600, 3) and exports.comparison_slide_size(4) == (1600, 555)
+    _, _, _, tile, plot = exports._comparison_geometry(4, 1600)
+    assert plot >= 300 and tile >= 360
+    assert exports.comparison_slide_size(2) == (1600, 812) and exports.comparison_slide_size(6)[0] == 1600
+    dark = (img < 100).all(axis=2)
+    assert dark[:84].any() and dark[140:190].any()  # the title, then the captions, in dark type
+
+
+def caption_texts(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def metric_charts(at: AppTest) -> list[dict]:
+    """The figures of the live plots that chart the runs' losses."""
+    import json
+
+    figs = [json.loads(c.proto.json_args)["fig"] for c in at.get("component_instance")]
+    return [f for f in figs if "G loss" in str(f["layout"])]
+
+
+def test_the_3d_note_is_only_for_3d_data() -> None:
+    at = open_page({"lab": "latent-sweep", "values": "1,2"})
+    assert not any("3-D data" in c for c in caption_texts(at))
+    at = open_page({"lab": "latent-sweep", "values": "1,2", "data": "gaussian3d"})
+    assert model_of(at).cfgs[0].data == "gaussian3d"
+    assert "3-D data is drawn in the PNG and the GIF from its first two axes." in caption_texts(at)
+
+
+def test_step_0_says_when_the_charts_come_instead_of_an_empty_chart() -> None:
+    at = open_page({"lab": "latent-sweep", "values": "1,2"})
+    due = "The charts of every run start at step 10 with the losses, the metrics at step 100."
+    assert due in caption_texts(at)
+    assert "step 0 · 0 steps/s · no losses before the first step" in caption_texts(at)  # not "D nan G nan"
+    assert len(at.get("component_instance")) == 2 and metric_charts(at) == []  # the two runs' views only
+    with runner_of(at).hold() as m:
+        m.run(10)
+    at.run()
+    assert due not in caption_texts(at)
+    charts = metric_charts(at)
+    assert len(charts) == 1 and [a["text"] for a in charts[0]["layout"]["annotations"]] == ["D loss", "G loss"]
+    at = open_page({"lab": "latent-sweep", "values": "1,2", "eval_every": "0"})
+    assert "The charts of every run start at step 10 with the losses." in caption_texts(at)

@@ -10,7 +10,9 @@ training for a consistent snapshot (download buttons call them in another thread
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import math
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,13 +20,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
+from PIL import Image, ImageDraw, ImageFont
 
 from ganlab import probe
-from ganlab.imageio import gif_bytes, grid_to_png_bytes, make_grid, resize_grid
+from ganlab.imageio import gif_bytes, grid_to_png_bytes, resize_grid
 from ganlab.runs import save_run
 from ganlab.train import Trainer
 from ui.history import gif_frames, spread_indices
-from ui.render import SLIDE_SIZE, rasterise, slide, slides_gif, to_chw
+from ui.render import BACKGROUND_RGB, LEGEND, SLIDE_SIZE, nice_ticks, rasterise, slide, slides_gif, to_chw
 from ui.runner import Runner
 from ui.viewrange import ViewRange, grown_box
 
@@ -160,25 +163,126 @@ def grids_gif(runner: Runner[Any], most: int = 60, fps: float = 8.0) -> bytes:
 
 
 # --- side-by-side toy runs (the latent lab) ---------------------------------------------------
-def comparison_tiles(box: np.ndarray, real: np.ndarray, fakes: Sequence[np.ndarray], names: Sequence[str],
-                     step: int, size: int) -> torch.Tensor:
-    """One captioned (size x size) scatter per run, 4 per row -> uint8 (3, H, W)."""
-    images = [to_chw(rasterise(box, real=real, fake=f, size=size, caption=f"{name} - step {step}"))
-              for f, name in zip(fakes, names)]
-    return make_grid(torch.stack(images), nrow=min(len(images), 4), padding=4, pad_value=255)
+# The comparison's PNG and GIF are slides: COMPARISON_WIDTH px wide, a title with the
+# step, one legend, then per run its name and its scatter (equal scales, ticked axes),
+# up to COMPARISON_PER_ROW runs a row. Text is sized as on the playground's slide, so it
+# reads when projected. Every length below is in pixels at 1600 px wide, scaled with it.
+COMPARISON_WIDTH = 1600
+COMPARISON_PER_ROW = 4
+_MARGIN, _TILE_GAP, _TICK_COLUMN, _LARGEST_PLOT = 30, 24, 64, 560
+_TITLE_H, _LEGEND_H, _CAPTION_H, _TICK_ROW_H, _ROW_GAP, _BOTTOM = 84, 56, 52, 44, 16, 16
+_TITLE_PX, _LEGEND_PX, _CAPTION_PX, _TICK_PX = 40, 26, 30, 22
+_TEXT_RGB = (20, 20, 20)
+
+
+@functools.lru_cache(maxsize=16)
+def _font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=max(8, int(px)))
+
+
+def _comparison_geometry(k: int, width: int) -> tuple[int, int, float, int, int]:
+    """(columns, rows, scale, tile width, plot side) of the slide of k runs."""
+    s = width / COMPARISON_WIDTH
+    cols = max(1, min(k, COMPARISON_PER_ROW))
+    rows = max(1, math.ceil(k / cols))
+    tile = (width - 2 * round(_MARGIN * s) - (cols - 1) * round(_TILE_GAP * s)) // cols
+    plot = min(tile - round(_TICK_COLUMN * s), round(_LARGEST_PLOT * s))
+    return cols, rows, s, tile, plot
+
+
+def comparison_slide_size(k: int, width: int = COMPARISON_WIDTH) -> tuple[int, int]:
+    """(width, height) in pixels of the comparison slide of k runs."""
+    _, rows, s, _, plot = _comparison_geometry(k, width)
+    row_h = round(_CAPTION_H * s) + plot + round(_TICK_ROW_H * s)
+    return width, (round(_TITLE_H * s) + round(_LEGEND_H * s) + rows * row_h
+                   + (rows - 1) * round(_ROW_GAP * s) + round(_BOTTOM * s))
+
+
+def _square(box: np.ndarray) -> np.ndarray:
+    """The (2, 2) square around the centre of `box`'s first two axes that holds both:
+    a square tile then shows x and y at one scale."""
+    box = np.asarray(box, dtype=np.float64)[:2]
+    centre = box.mean(axis=1)
+    half = float(np.max(box[:, 1] - box[:, 0])) / 2
+    return np.stack([centre - half, centre + half], axis=1)
+
+
+def _fitted_text(draw: ImageDraw.ImageDraw, text: str, px: int, room: float) -> ImageFont.ImageFont:
+    """The font of `px` pixels, smaller (down to 60%) while `text` is wider than `room`."""
+    size = px
+    while size > 0.6 * px and draw.textlength(text, font=_font(size)) > room:
+        size -= 1
+    return _font(size)
+
+
+def comparison_slide(box: np.ndarray, real: np.ndarray, fakes: Sequence[np.ndarray], names: Sequence[str],
+                     step: int, title: str = "", width: int = COMPARISON_WIDTH) -> np.ndarray:
+    """Every run's scatter (real dark, fake orange, over `box`'s first two axes) on one
+    slide -> uint8 RGB (H, W, 3) of `comparison_slide_size(len(fakes), width)`: the
+    title ("<title> · step N"), a legend, and per run its name above its scatter."""
+    w, h = comparison_slide_size(len(fakes), width)
+    cols, _, s, tile, plot = _comparison_geometry(len(fakes), width)
+    view = _square(box)
+    pil = Image.new("RGB", (w, h), BACKGROUND_RGB)
+    draw = ImageDraw.Draw(pil)
+    line = max(1, round(2 * s))
+    head = f"{title} · step {step}" if title else f"step {step}"
+    draw.text((w / 2, _TITLE_H * s / 2), head, fill=_TEXT_RGB, anchor="mm",
+              font=_fitted_text(draw, head, round(_TITLE_PX * s), w - 2 * _MARGIN * s))
+    # The legend, centred under the title; 3-D data is named as drawn from two axes.
+    items = list(LEGEND) + ([("3-D data: drawn on its first two axes", None)] if np.asarray(box).shape[0] > 2 else [])
+    font, rad, gap = _font(round(_LEGEND_PX * s)), 10 * s, 44 * s
+    widths = [(2 * rad + 10 * s if rgb else 0) + draw.textlength(name, font=font) for name, rgb in items]
+    x, cy = (w - sum(widths) - gap * (len(items) - 1)) / 2, (_TITLE_H + _LEGEND_H / 2) * s
+    for (name, rgb), item_w in zip(items, widths):
+        if rgb:
+            draw.ellipse([x, cy - rad, x + 2 * rad, cy + rad], fill=rgb)
+        draw.text((x + item_w, cy), name, fill=_TEXT_RGB, font=font, anchor="rm")
+        x += item_w + gap
+    tick_font = _font(round(_TICK_PX * s))
+    top = round(_TITLE_H * s) + round(_LEGEND_H * s)
+    row_h = round(_CAPTION_H * s) + plot + round(_TICK_ROW_H * s) + round(_ROW_GAP * s)
+    for i, (fake, name) in enumerate(zip(fakes, names)):
+        r, c = divmod(i, cols)
+        tick_column = round(_TICK_COLUMN * s)
+        left = round(_MARGIN * s) + c * (tile + round(_TILE_GAP * s)) + (tile - tick_column - plot) // 2 + tick_column
+        upper = top + r * row_h + round(_CAPTION_H * s)
+        draw.text((left + plot / 2, upper - 10 * s), name, fill=_TEXT_RGB, anchor="mb",
+                  font=_fitted_text(draw, name, round(_CAPTION_PX * s), tile))
+        pil.paste(Image.fromarray(rasterise(view, real=real, fake=fake, size=plot, dot=max(1, round(plot / 200)))),
+                  (left, upper))
+        draw.rectangle([left - line, upper - line, left + plot + line - 1, upper + plot + line - 1],
+                       outline=_TEXT_RGB, width=line)
+        for axis in (0, 1):
+            lo, hi = float(view[axis, 0]), float(view[axis, 1])
+            for v in nice_ticks(lo, hi, 5):
+                frac = (v - lo) / (hi - lo)
+                if axis == 0:
+                    x = left + frac * plot
+                    draw.line([x, upper + plot, x, upper + plot + 8 * s], fill=_TEXT_RGB, width=line)
+                    draw.text((x, upper + plot + 10 * s), f"{v:g}", fill=_TEXT_RGB, font=tick_font, anchor="mt")
+                else:
+                    y = upper + plot - frac * plot
+                    draw.line([left - 8 * s, y, left, y], fill=_TEXT_RGB, width=line)
+                    draw.text((left - 10 * s, y), f"{v:g}", fill=_TEXT_RGB, font=tick_font, anchor="rm")
+    return np.asarray(pil).copy()
 
 
 def comparison_png(runner: Runner[Any], capture: Callable[[Any], Sequence[np.ndarray]], box: np.ndarray,
-                   real: np.ndarray, names: Sequence[str]) -> bytes:
-    """PNG of every run's scatter now (`capture(model)`: one (N, D) fake array per run)."""
+                   real: np.ndarray, names: Sequence[str], title: str = "") -> bytes:
+    """PNG slide (`comparison_slide`) of every run's scatter now (`capture(model)`: one
+    (N, D) fake array per run)."""
     with runner.hold() as model:
-        return grid_to_png_bytes(comparison_tiles(box, real, capture(model), names, model.step_count, 360))
+        fakes, step = capture(model), model.step_count
+    # Drawn off the run's lock: training need not wait for the picture.
+    return grid_to_png_bytes(to_chw(comparison_slide(box, real, fakes, names, step, title)))
 
 
-def comparison_gif(runner: Runner[Any], box: np.ndarray, real: np.ndarray, names: Sequence[str]) -> bytes:
-    """GIF of the recorded frames (each a list of per-run fakes), at most 60."""
-    return gif_bytes([comparison_tiles(box, real, fakes, names, step, 240)
-                      for step, fakes in gif_frames(runner.frames(), 60)], fps=8.0)
+def comparison_gif(runner: Runner[Any], box: np.ndarray, real: np.ndarray, names: Sequence[str],
+                   title: str = "") -> bytes:
+    """GIF of the recorded frames (each a list of per-run fakes) as comparison slides, at most 60."""
+    return slides_gif([comparison_slide(box, real, fakes, names, step, title)
+                       for step, fakes in gif_frames(runner.frames(), 60)], fps=8.0)
 
 
 def comparison_csv(runner: Runner[Any], names: Sequence[str]) -> str:

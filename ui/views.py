@@ -265,19 +265,44 @@ CHART_SERIES = (
     ("kl", "KL (nats)", 2), ("js", "JS (bits)", 2), ("w2", "W2", 2),
 )
 PANEL_TITLES = ("losses", "modes captured (left) / % high quality (right)", "KL / JS / W2")
+METRIC_KEYS = tuple(key for key, _, panel in CHART_SERIES if panel)
+# The legend's entries get a fixed share of the plot's width (4 to a row, 2 on a phone)
+# instead of their measured text widths: a chart first drawn in a closed expander
+# measures every text as 0 px wide, Plotly keeps those sizes, and the names were
+# printed over each other once the expander opened.
+LEGEND_ENTRY_WIDTH = 0.24
+NARROW_LEGEND_ENTRY_WIDTH = 0.49
+NO_MODES_NOTE = "this data has no modes to count"
+
+
+def next_metrics_step(history: Sequence[dict[str, float]], every: int | None,
+                      stop_at: int | None = None) -> int | None:
+    """The step of the run's first metric row while it is still to come: the next
+    multiple of `every` (the run's eval_every) after the last history row. None when a
+    metric row is already recorded, metrics are off (`every` 0 or None), or the run
+    stops (`stop_at`) before that step."""
+    if not every or any(key in row for row in history for key in METRIC_KEYS):
+        return None
+    last = max((int(row["step"]) for row in history), default=0)
+    due = (last // every + 1) * every
+    return None if stop_at is not None and due > stop_at else due
 
 
 def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
-           uirevision: str = "charts", metrics_from: int | None = None) -> dict[str, Any]:
+           uirevision: str = "charts", metrics_from: int | None = None,
+           stop_at: int | None = None) -> dict[str, Any]:
     """Three line charts of the run's history rows over steps, side by side; stacked in a
     frame narrower than 640 px (a phone: the figure's `narrow` entry, which
     `ui.live_plot` applies in the browser, where the frame's width is known).
 
     marker_step: draws a vertical line there (the history scrubber's position).
-    metrics_from: the step of the first metric row (the run's eval_every); until a
-      row has metrics, their panels say "metrics appear at step N" instead of
-      staying blank. The count of modes (left axis) and % high quality (right axis,
-      0-100) share a panel, never an axis. The legend sits below the axis titles.
+    metrics_from: the run's eval_every (metrics at its multiples; None or 0: off).
+      Until the first metric row, the metric panels say "metrics appear at step N"
+      (N from `next_metrics_step`, never past `stop_at`, the step the run stops at)
+      instead of staying blank; once metrics are recorded, a panel the data gives no
+      numbers for (modes of a data set without modes) says so. The count of modes
+      (left axis) and % high quality (right axis, 0-100) share a panel, never an axis.
+      The legend sits below the axis titles, its entries of a fixed width.
     """
     data: list[dict[str, Any]] = []
     shown = set()
@@ -294,21 +319,32 @@ def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
                      "y": encode(np.array([r[key] for r in rows])),
                      "xaxis": "x" + axis, "yaxis": yaxis, "hoverinfo": "x+y+name"})
     total = next((r["modes_total"] for r in history if r.get("modes_total")), None)
+    due = next_metrics_step(history, metrics_from, stop_at)
+    recorded = any(key in row for row in history for key in METRIC_KEYS)
+    panels = (shown, total, marker_step, due, recorded)
     layout: dict[str, Any] = {"uirevision": uirevision, "margin": {"l": 40, "r": 40, "t": 30, "b": 80},
-                              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.42,
-                                         "yanchor": "top"},
-                              **_chart_panels(False, shown, total, marker_step, metrics_from)}
-    # A phone-wide frame (under 640 px) stacks the panels, legend below them all.
+                              "legend": _chart_legend(LEGEND_ENTRY_WIDTH, x=0, y=-0.42),
+                              **_chart_panels(False, *panels)}
+    # A phone-wide frame (under 640 px) stacks the panels, legend below them all; the
+    # legend starts in the left margin to give its two columns room.
     narrow = {"margin": {"l": 40, "r": 40, "t": 30, "b": 170},
-              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
-              **_chart_panels(True, shown, total, marker_step, metrics_from)}
+              "legend": _chart_legend(NARROW_LEGEND_ENTRY_WIDTH, x=-0.12, y=-0.12),
+              **_chart_panels(True, *panels)}
     return {"data": data, "layout": layout, "narrow": {"below": 640, "height": 820, "layout": narrow}}
 
 
+def _chart_legend(entry_width: float, x: float, y: float) -> dict[str, Any]:
+    """A horizontal legend with its top-left corner at paper (x, y), each entry
+    `entry_width` of the plot's width (see LEGEND_ENTRY_WIDTH)."""
+    return {"orientation": "h", "x": x, "xanchor": "left", "y": y, "yanchor": "top",
+            "entrywidth": entry_width, "entrywidthmode": "fraction"}
+
+
 def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_step: int | None,
-                  metrics_from: int | None) -> dict[str, Any]:
-    """The axes, titles and markers of `charts`' three panels: side by side, or stacked
-    (top to bottom) for a narrow frame."""
+                  due: int | None, recorded: bool) -> dict[str, Any]:
+    """The axes, titles, notes and markers of `charts`' three panels: side by side, or
+    stacked (top to bottom) for a narrow frame. due: the step the first metrics come
+    at (None: not to come); recorded: whether any metric row is."""
     layout: dict[str, Any] = {"shapes": [], "annotations": []}
     gap = 0.13  # stacked: the gap between panels (their x-axis title and the next one's title)
     for panel, title in enumerate(PANEL_TITLES):
@@ -325,10 +361,14 @@ def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_st
         layout["annotations"].append({"text": title, "x": (lo + hi) / 2, "y": top + (0.015 if stacked else 0.08),
                                       "xref": "paper", "yref": "paper", **({"yanchor": "bottom"} if stacked else {}),
                                       "showarrow": False, "font": {"size": 12}})
-        if panel and panel not in shown and metrics_from:
-            layout["annotations"].append({"text": f"metrics appear at step {metrics_from}",
-                                          "x": (lo + hi) / 2, "y": sum(ydomain) / 2, "xref": "paper",
-                                          "yref": "paper", "showarrow": False,
+        note = None
+        if panel and due is not None:
+            note = f"metrics appear at step {due}"
+        elif panel == 1 and recorded and panel not in shown:
+            note = NO_MODES_NOTE
+        if note:
+            layout["annotations"].append({"text": note, "x": (lo + hi) / 2, "y": sum(ydomain) / 2,
+                                          "xref": "paper", "yref": "paper", "showarrow": False,
                                           "font": {"size": 13, "color": "#666666"}})
         if marker_step is not None:
             layout["shapes"].append(step_marker(suffix, marker_step))
@@ -359,29 +399,78 @@ def run_colour(i: int) -> str:
     return RUN_COLOURS[i % len(RUN_COLOURS)]
 
 
+def comparison_panels(histories: Sequence[Sequence[dict]]) -> list[tuple[str, str]]:
+    """The (history key, title) of `comparison_charts`' panels: those of COMPARISON_CHARTS
+    that some run records ([] before the first logged row: nothing to chart yet)."""
+    return [(key, title) for key, title in COMPARISON_CHARTS if any(key in r for h in histories for r in h)]
+
+
+# The comparison's panels are laid out in pixels, so that titles and tick labels keep
+# their room at any number of rows: a row is a title band, the plot and a band for the
+# x tick labels; above the rows, the legend (4 runs to a line, 2 on a phone).
+COMPARISON_TITLE_PX, COMPARISON_PLOT_PX, COMPARISON_TICKS_PX = 26, 130, 34
+COMPARISON_LEGEND_LINE_PX = 24
+_COMPARISON_MARGIN = {"l": 40, "r": 10, "t": 10, "b": 10}
+
+
+def comparison_height(panels: int, runs: int, narrow: bool = False) -> int:
+    """The height in pixels of `comparison_charts`' figure: `panels` panels 3 to a row (2
+    on a phone), under a legend of `runs` names."""
+    cols, per_line = (2, 2) if narrow else (3, 4)
+    rows = max(1, math.ceil(panels / cols))
+    legend = math.ceil(max(runs, 1) / per_line) * COMPARISON_LEGEND_LINE_PX + 6
+    row = COMPARISON_TITLE_PX + COMPARISON_PLOT_PX + COMPARISON_TICKS_PX
+    return legend + rows * row + _COMPARISON_MARGIN["t"] + _COMPARISON_MARGIN["b"]
+
+
+def _comparison_grid(titles: Sequence[str], runs: int, narrow: bool) -> dict[str, Any]:
+    """The layout entries of the comparison's panels: axes, titles, legend, height."""
+    cols, per_line, gap = (2, 2, 0.14) if narrow else (3, 4, 0.07)
+    height = comparison_height(len(titles), runs, narrow)
+    area = height - _COMPARISON_MARGIN["t"] - _COMPARISON_MARGIN["b"]
+    top = math.ceil(max(runs, 1) / per_line) * COMPARISON_LEGEND_LINE_PX + 6
+    row = COMPARISON_TITLE_PX + COMPARISON_PLOT_PX + COMPARISON_TICKS_PX
+    layout: dict[str, Any] = {
+        "height": height, "margin": dict(_COMPARISON_MARGIN), "annotations": [],
+        # "normal" order: Plotly's grouped legend (the default with legend groups) adds
+        # gaps that wrap the names to one a line; a click still hides a run everywhere.
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "top",
+                   "traceorder": "normal", "entrywidth": 1 / per_line - 0.01, "entrywidthmode": "fraction"}}
+    for p, title in enumerate(titles):
+        ax = "" if p == 0 else str(p + 1)
+        r, c = divmod(p, cols)
+        x0, x1 = c / cols + gap / 2, (c + 1) / cols - gap / 2
+        plot_top = top + r * row + COMPARISON_TITLE_PX
+        y1 = 1 - plot_top / area
+        y0 = 1 - (plot_top + COMPARISON_PLOT_PX) / area
+        layout["xaxis" + ax] = {"domain": [x0, x1], "anchor": "y" + ax, "nticks": 4 if narrow else 6}
+        layout["yaxis" + ax] = {"domain": [y0, y1], "anchor": "x" + ax, "nticks": 5}
+        layout["annotations"].append({"text": title, "x": (x0 + x1) / 2, "y": 1 - (plot_top - 4) / area,
+                                      "xanchor": "center", "yanchor": "bottom", "xref": "paper",
+                                      "yref": "paper", "showarrow": False})
+    return layout
+
+
 def comparison_charts(histories: Sequence[Sequence[dict]], names: Sequence[str],
                       real: dict[str, float], marker: int | None) -> dict[str, Any]:
-    """One panel per metric (3 per row), one line per run (in `run_colour`); the data's own
-    local dimension / smallest eigenvalue (`real`) dashed; `marker` a dotted step."""
-    panels = [(key, title) for key, title in COMPARISON_CHARTS if any(key in r for h in histories for r in h)]
-    cols_n = 3
-    rows_n = max(1, math.ceil(len(panels) / cols_n))
+    """One panel per metric (`comparison_panels`; 3 to a row, 2 in a frame narrower than
+    640 px, the figure's `narrow` entry), one line per run (in `run_colour`); the data's
+    own local dimension / smallest eigenvalue (`real`) dashed; `marker` a dotted step.
+    The figure's height is its layout's "height" (`comparison_height`)."""
+    panels = comparison_panels(histories)
+    titles = [title for _, title in panels]
     data: list[dict[str, Any]] = []
-    layout: dict[str, Any] = {"uirevision": "lab-charts", "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
-                              "legend": {"orientation": "h", "y": 1.06}, "annotations": [], "shapes": []}
-    for p, (key, title) in enumerate(panels):
+    layout: dict[str, Any] = {"uirevision": "lab-charts", "shapes": [],
+                              **_comparison_grid(titles, len(names), narrow=False)}
+    for p, (key, _) in enumerate(panels):
         ax = "" if p == 0 else str(p + 1)
-        r, c = divmod(p, cols_n)
-        x0, y1 = c / cols_n + 0.03, 1 - r / rows_n - 0.06
-        layout["xaxis" + ax] = {"domain": [x0, x0 + 1 / cols_n - 0.06], "anchor": "y" + ax}
-        layout["yaxis" + ax] = {"domain": [y1 - 1 / rows_n + 0.1, y1], "anchor": "x" + ax}
-        layout["annotations"].append({"text": title, "x": x0 + 0.5 / cols_n - 0.03, "y": y1 + 0.04,
-                                      "xref": "paper", "yref": "paper", "showarrow": False})
         for i, (hist, name) in enumerate(zip(histories, names)):
             pts = [(row["step"], row[key]) for row in hist if key in row and math.isfinite(row[key])]
             if pts:
                 xy = np.array(pts, dtype=np.float64)
-                data.append({"type": "scatter", "mode": "lines", "name": name, "legendgroup": name,
+                # a line of one point draws nothing: the first rows get markers
+                data.append({"type": "scatter", "mode": "lines" if len(pts) > 2 else "lines+markers",
+                             "name": name, "legendgroup": name,
                              "showlegend": p == 0, "x": encode(xy[:, 0]), "y": encode(xy[:, 1]),
                              "line": {"color": run_colour(i)}, "xaxis": "x" + ax, "yaxis": "y" + ax})
         if key in ("local_dim", "eig1") and key in real:  # the data's own value, dashed
@@ -390,7 +479,8 @@ def comparison_charts(histories: Sequence[Sequence[dict]], names: Sequence[str],
                                      "line": {"color": "black", "dash": "dash", "width": 1}})
         if marker is not None:  # the history scrubber's step
             layout["shapes"].append(step_marker(ax, marker))
-    return {"data": data, "layout": layout}
+    narrow = _comparison_grid(titles, len(names), narrow=True)
+    return {"data": data, "layout": layout, "narrow": {"below": 640, "height": narrow["height"], "layout": narrow}}
 
 
 def eigenvalue_rows(histories: Sequence[Sequence[dict]], names: Sequence[str],
