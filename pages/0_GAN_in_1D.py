@@ -63,11 +63,16 @@ def load_preset() -> None:
     ss[PREFIX + "restart"] = True
 
 
+# The radio marks a preset only while the settings are still the preset's.
+changes = controls.follow_preset(PREFIX + "preset", lambda name: controls.changed(
+    GROUPS, controls.read(GROUPS, ss[PREFIX + "base"]), resolve_config(preset=name)))
+
 with st.sidebar:
     st.header("Settings")
     st.radio("Preset", list(PRESET_NAMES), format_func=PRESET_NAMES.get, key=PREFIX + "preset",
              on_change=load_preset, help="a click loads it and starts over")
-    st.caption(PRESETS.help(ss[PREFIX + "preset"]))
+    st.caption(controls.own_settings_words(PRESET_NAMES[ss[PREFIX + "preset.from"]], changes) if changes
+               else PRESETS.help(ss[PREFIX + "preset"]))
     for group, group_controls in GROUPS.items():
         with st.expander(group, expanded=True):
             for control in group_controls:
@@ -78,7 +83,7 @@ persist.keep(KEYS)
 cfg = controls.read(GROUPS, ss[PREFIX + "base"])
 
 st.title("GAN in 1-D")
-lesson_strip(PAGE)
+lesson_strip(PAGE, at={} if ss[PREFIX + "preset"] is None else {"preset": ss[PREFIX + "preset"]})
 for problem in ss.pop(PREFIX + "url_problems", []):
     st.warning(problem)
 

@@ -101,21 +101,15 @@ if ss.pop("pg.load_now", False):
 
 # The radio marks a preset only while every setting is still the preset's: a data set or a
 # learning rate chosen by hand makes them the user's own (a click on a preset loads it again).
-if ss["pg.preset"] is not None:
-    ss["pg.preset_from"] = ss["pg.preset"]
-    if controls.changed(GROUPS, controls.read(GROUPS, ss["pg.base"]), preset_config(ss["pg.preset"])):
-        ss["pg.preset"] = None
+changes = controls.follow_preset(
+    "pg.preset", lambda name: controls.changed(GROUPS, controls.read(GROUPS, ss["pg.base"]), preset_config(name)))
 
 with st.sidebar:
     st.header("Settings")
     st.radio("Preset", list(PAGE_PRESETS), key="pg.preset", on_change=load_preset,
              help="one click loads every setting of the preset and starts over")
-    if ss["pg.preset"] is not None:
-        st.caption(PRESETS.help(PAGE_PRESETS[ss["pg.preset"]][0]))
-    else:
-        origin = ss["pg.preset_from"]
-        st.caption(controls.own_settings_words(
-            origin, controls.changed(GROUPS, controls.read(GROUPS, ss["pg.base"]), preset_config(origin))))
+    st.caption(controls.own_settings_words(ss["pg.preset.from"], changes) if changes
+               else PRESETS.help(PAGE_PRESETS[ss["pg.preset"]][0]))
     for group, group_controls in GROUPS.items():
         with st.expander(group, expanded=group in ("Data", "Loss and regularisation")):
             for control in group_controls:

@@ -84,12 +84,28 @@ def on_load_preset() -> None:
     load_lab_preset(ss["lab.preset"])
 
 
+def changed_from(name: str) -> list[str]:
+    """The labels of what differs from lab preset `name`: settings, the field the runs
+    differ in, their values."""
+    base, vary, values = preset_runs(name)
+    changes = controls.changed(GROUPS, controls.read(GROUPS), base)
+    if ss["lab.vary"] != vary:
+        changes.append("runs differ in")
+    if ss["lab.values"].replace(" ", "") != ",".join(map(str, values)):
+        changes.append("values")
+    return changes
+
+
+# The box names a lesson only while the settings are still the lesson's.
+changes = controls.follow_preset("lab.preset", changed_from)
+
 with st.sidebar:
     st.header("Comparison")
     st.selectbox("Lesson (preset)", LAB_PRESETS.names(), key="lab.preset", on_change=on_load_preset,
-                 format_func=lambda n: LAB_PRESETS.get(n).description,
+                 format_func=lambda n: LAB_PRESETS.get(n).description, placeholder="your own settings",
                  help="choosing one replaces every setting and restarts the runs")
-    st.caption(LAB_PRESETS.get(ss["lab.preset"]).lesson)
+    st.caption(controls.own_settings_words(LAB_PRESETS.get(ss["lab.preset.from"]).description, changes)
+               if changes else LAB_PRESETS.get(ss["lab.preset"]).lesson)
     st.selectbox("Runs differ in", list(VARY_FIELDS), key="lab.vary", format_func=VARY_FIELDS.get)
     st.text_input("Values, one run each (comma separated)", key="lab.values",
                   help="e.g. 1, 2, 8, 100 for the latent dimension; ns, wgan-gp for the loss")
@@ -106,7 +122,7 @@ base = controls.read(GROUPS)
 ss["lab.base"] = base
 
 st.title("Latent lab")
-lesson_strip("pages/2_Latent_lab.py")
+lesson_strip("pages/2_Latent_lab.py", at={} if ss["lab.preset"] is None else {"lab": ss["lab.preset"]})
 st.markdown("Several GANs train **side by side** on the same data from the same seed, differing "
             f"in one setting: **{VARY_FIELDS[ss['lab.vary']]}**. Watch how it changes the diversity "
             "of the samples.")

@@ -113,3 +113,17 @@ def test_the_metrics_placeholder_goes_once_the_run_passes_eval_every() -> None:
 def test_no_metrics_placeholder_when_the_run_stops_before_them() -> None:
     at = open_page({"preset": "gan1d", "stop": "300"})
     assert runner_of(at).stop_at == 300 and chart_notes(loss_charts(at)) == []
+
+
+def test_a_setting_changed_by_hand_unmarks_the_preset_and_the_lesson_says_so() -> None:
+    at = open_page({"preset": "gan1d"})
+    at.number_input(key="g1.d_lr").set_value(0.005).run()
+    assert at.radio(key="g1.preset").value is None
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Your own settings: \u201cOne Gaussian\u201d with D learning rate changed." in captions
+    strip = " ".join(m.value for m in at.markdown)
+    assert "Step 1 of" in strip and "You changed this step's settings" in strip and "D (blue)" not in strip
+    at.radio(key="g1.preset").set_value("gan1d").run()  # a click loads the preset again
+    with runner_of(at).hold() as t:
+        assert t.cfg == resolve_config(preset="gan1d") and t.step_count == 0
+    assert "D (blue)" in " ".join(m.value for m in at.markdown)

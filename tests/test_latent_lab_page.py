@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
+from ganlab.lab_presets import LAB_PRESETS
 from ganlab.train.side_by_side import LoopTrainer, MultiTrainer, SideBySide
 from tests import helpers
 from tests.helpers import wait_until
@@ -224,3 +225,19 @@ def test_step_0_says_when_the_charts_come_instead_of_an_empty_chart() -> None:
     assert len(charts) == 1 and [a["text"] for a in charts[0]["layout"]["annotations"]] == ["D loss", "G loss"]
     at = open_page({"lab": "latent-sweep", "values": "1,2", "eval_every": "0"})
     assert "The charts of every run start at step 10 with the losses." in caption_texts(at)
+
+
+def test_a_setting_changed_by_hand_unmarks_the_lesson() -> None:
+    at = open_page({"lab": "latent-sweep"})
+    assert at.selectbox(key="lab.preset").value == "latent-sweep"
+    at.text_input(key="lab.values").set_value("1, 2").run()
+    at.number_input(key="lab.cfg.g_lr").set_value(0.002).run()
+    assert at.selectbox(key="lab.preset").value is None
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    description = LAB_PRESETS.get("latent-sweep").description
+    assert f"Your own settings: \u201c{description}\u201d with G learning rate, values changed." in captions
+    strip = " ".join(m.value for m in at.markdown)
+    assert "Step 4 of" in strip and "You changed this step's settings" in strip
+    at.selectbox(key="lab.preset").set_value("latent-sweep").run()  # loads the lesson again
+    assert model_of(at).labels == ["latent_dim = 1", "latent_dim = 2", "latent_dim = 8", "latent_dim = 100"]
+    assert "You changed" not in " ".join(m.value for m in at.markdown)

@@ -484,6 +484,11 @@ def test_settings_changed_by_hand_are_no_longer_the_preset() -> None:
     # The strip no longer promises eight blobs; it offers the step's preset back.
     assert "You changed this step's settings" in strip_text(at) and "cover all eight blobs" not in strip_text(at)
     assert trainer_of(at).cfg.data == "two_blobs"
+    at.selectbox(key="cfg.data").set_value("ring8").run()
+    assert at.radio(key="pg.preset").value is None  # the learning rate is still changed
+    at.number_input(key="cfg.d_lr").set_value(resolve_config(preset="ring8").d_lr).run()
+    assert at.radio(key="pg.preset").value == "8 blobs on a ring"  # changed back: the preset again
+    at.selectbox(key="cfg.data").set_value("two_blobs").run()
     at.radio(key="pg.preset").set_value("8 blobs on a ring").run()  # one click loads it again
     assert trainer_of(at).cfg == resolve_config(preset="ring8") and trainer_of(at).step_count == 0
     assert "cover all eight blobs" in strip_text(at)

@@ -166,6 +166,21 @@ def changed(groups: dict[str, list[Control]], cfg: Config, reference: Config) ->
     return [c.label for c in all_controls(groups).values() if getattr(cfg, c.field) != getattr(reference, c.field)]
 
 
+def follow_preset(key: str, changes_from: Callable[[str], list[str]]) -> list[str]:
+    """Call before a page draws its preset widget (session state `key`): the widget marks
+    a preset only while the settings are still that preset's. `changes_from(name)`: the
+    labels of the settings that differ from preset `name` ([] for none). With changes,
+    `key` becomes None (the widget shows no preset) and `key + ".from"` keeps the preset
+    they started from; changed back, that preset is marked again. Returns the changes."""
+    ss = st.session_state
+    if ss.get(key) is not None:
+        ss[key + ".from"] = ss[key]
+    origin = ss.get(key + ".from")
+    changes = changes_from(origin) if origin is not None else []
+    ss[key] = None if changes else origin
+    return changes
+
+
 def own_settings_words(preset: str, changes: list[str], most: int = 4) -> str:
     """The caption under a preset radio once settings were changed by hand: which preset
     they started from and the labels of what changed (the first `most` of them)."""
