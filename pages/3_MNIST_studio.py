@@ -1,11 +1,12 @@
-"""MNIST studio: the classic image GANs (MLP GAN, cGAN, DCGAN, conditional DCGAN) and the
-autoencoders (ae, conv_ae, aae) trained live.
+"""MNIST studio: the classic image GANs (MLP GAN, cGAN, DCGAN, conditional DCGAN) and
+autoencoders, trained live.
 
 Widgets (`ui.controls`) -> a Config (`ui.studio.settings_config`) -> a trainer
 (`ganlab.train.build_trainer`) advanced by this session's background runner -> the progress
-grid from a fixed noise batch (originals above reconstructions for autoencoders; with a
-timeline), losses and classifier metrics, class views for conditional models, runs on
-disk, "Open in explorer" and exports. Grids and class views are made by `ganlab.progress`.
+grid from a fixed noise batch (originals above reconstructions for the autoencoders ae,
+conv_ae and aae; with a timeline), losses and classifier metrics, class views for
+conditional models, runs on disk, "Open in explorer" and exports. Grids and class views
+are made by `ganlab.progress`.
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from ui.live import apply_settings
 from ui.runner import Runner, session_runner
 from ui.lessons import lesson_strip
 from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, check_data_path, class_views,
-                       device_summary, image_folder_inputs, live_grid, runs_panel, settings_config,
-                       studio_config, to_image, training_charts)
+                       device_summary, image_folder_inputs, live_grid, needs_pictures, pending_message,
+                       runs_panel, settings_config, studio_config, to_image, training_charts)
 
 st.set_page_config(page_title="MNIST studio", page_icon="🖼️", layout="wide")
 
@@ -85,7 +86,7 @@ if (query := run_controls.run_params("studio.")) != st.query_params.to_dict():
 
 st.title("MNIST studio")
 lesson_strip("pages/3_MNIST_studio.py")
-st.markdown("The classic image GANs, **live**: pick a data set and a model, press **Start**, and watch "
+st.markdown("The classic image GANs, **live**: pick a data set and a model, press **Start new run**, and watch "
             "the generator's samples from a fixed batch of noise sharpen into digits.")
 
 try:
@@ -112,8 +113,15 @@ def new_trainer() -> Trainer:
     return new_run(build_trainer(cfg))  # a failed build leaves the run, and its revision, as they were
 
 
+def first_trainer() -> Trainer:
+    """The session's first run. Your own pictures chosen before the page first ran (a quick
+    click on a slow server) but none uploaded yet: an MNIST run is shown meanwhile, as it is
+    after a choice made later, instead of an error that stops the page."""
+    return new_run(build_trainer(studio_config("mnist", cfg.model) if needs_pictures(cfg) else cfg))
+
+
 try:
-    runner: Runner[Trainer] = session_runner(key("runner"), new_trainer,
+    runner: Runner[Trainer] = session_runner(key("runner"), first_trainer,
                                              autosave=trainer_autosave(PAGE, cfg), on_restore=new_run,
                                              capture=capture, capture_every=20,
                                              max_frames=120, steps_per_chunk=5, chunk_seconds=0.0)
@@ -178,9 +186,13 @@ if notice := ss.pop(key("notice"), None):
     st.success(notice)
 if note:
     st.info(note)
-if pending := applied.pending:
-    st.warning(f"Changed {', '.join(pending)}: press **Start** to begin a new run with "
-               f"{'them' if len(pending) > 1 else 'it'} (the run shown keeps its settings).")
+no_pictures = needs_pictures(cfg)
+if no_pictures:  # Start could only fail: say what it waits for (an unreadable upload says why beside it)
+    st.info("To train on your own pictures, upload a .zip of pictures or some PNG/JPG files in the sidebar, "
+            "then press **Start new run**.")
+elif pending := applied.pending:
+    shown = [ctrl.field for ctrl in controls.all_controls(GROUPS).values() if ctrl.kind != "hidden"]
+    st.warning(pending_message(pending, shown))
 st.caption(f"Run: {DATA_LABELS.get(running.data, running.data)} · {MODEL_LABELS.get(running.model, running.model)} · "
            f"loss {running.loss} · batch {running.batch_size} · device {device} · seed {running.seed}")
 run_controls.resume_notice(runner, start_over, key("start_over"), play="Resume")
@@ -192,7 +204,8 @@ ss[key("shown")] = (runner.playing, ss.get(key("rev")))
 # the run before "Start new run" (or missed a save) until the next full rerun.
 cols = st.columns(3)
 cols[0].button("Start new run", key=key("start"), on_click=start, type="primary", width="stretch",
-               icon=":material/play_arrow:", help="a fresh run with the settings in the sidebar")
+               icon=":material/play_arrow:", disabled=no_pictures,
+               help="upload your pictures first" if no_pictures else "a fresh run with the settings in the sidebar")
 run_controls.play_pause(cols[1], runner, key(""), play_label="Resume", play_icon=":material/resume:",
                         width="stretch")
 cols[2].button("Stop and save", key=key("stop"), on_click=stop, width="stretch",
@@ -211,19 +224,21 @@ def live_view() -> None:
         hist_key = (ss.get(key("rev")), live_step // max(trainer.cfg.eval_every or 200, 50))
         samples = histogram_samples(trainer) if ss.get(key("hist_key")) != hist_key else None
         data_name = trainer.info.name
-    left, right = st.columns([1, 1])
-    left.image(to_image(grid), caption=f"step {step}{'' if past is None else ' (timeline)'}", width=420)
+    # The grid fills its column, whatever the screen: a fixed width ran over the charts beside it
+    # at 1280 px. The column pair stacks on a phone.
+    left, right = st.columns(2, gap="medium")
+    left.image(to_image(grid, scale=2), caption=f"step {step}{'' if past is None else ' (timeline)'}",
+               width="stretch", output_format="PNG")
     left.caption(f"step {live_step} · {runner.steps_per_second:.1f} steps/s · D loss {last['d_loss']:.3f} · "
                  f"G loss {last['g_loss']:.3f}" + (" · training" if runner.playing else " · paused"))
     if runner.error:
         left.error(runner.error)
     with left:
         run_controls.stop_notice(runner, play="Resume")
-    with right:
-        if samples is not None:
-            ss[key("hist")], ss[key("hist_key")] = predicted_classes(data_name, samples), hist_key
-        fresh = ss.get(key("hist_key"), (None,))[0] == ss.get(key("rev"))  # not a previous run's
-        training_charts(rows, class_names, ss.get(key("hist")) if fresh else None)
+    if samples is not None:
+        ss[key("hist")], ss[key("hist_key")] = predicted_classes(data_name, samples), hist_key
+    fresh = ss.get(key("hist_key"), (None,))[0] == ss.get(key("rev"))  # not a previous run's
+    training_charts(rows, class_names, ss.get(key("hist")) if fresh else None, right, st.container())
     if (runner.playing, ss.get(key("rev"))) != ss[key("shown")]:
         st.rerun()  # the run paused itself (an error) or is another run: refresh the whole page
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from ui.home import LABS, device_sentence
+from ui.home import LABS, device_sentence, page_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,3 +41,15 @@ def test_home_page_has_a_card_for_every_page() -> None:
     captions = [c.value for c in at.caption]
     assert any(c.startswith("Gaussian playground:") for c in captions)
     assert LABS[0].title == "GAN in 1D"  # the 1-D lesson comes first
+
+
+def test_each_card_says_its_whole_first_sentence(tmp_path) -> None:
+    wrapped = tmp_path / "9_Wrapped.py"
+    wrapped.write_text('"""Wrapped: a summary that goes on\nonto a second line.\n\nDetails for the code."""\n')
+    assert page_summary(wrapped) == "Wrapped: a summary that goes on onto a second line."
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    captions = [c.value for c in at.caption]
+    for lab in LABS:
+        card = page_summary(ROOT / lab.page)
+        assert card in captions and card.endswith("."), card  # the studio's was cut at a line break: "... and the"
+    assert any(c.startswith("MNIST studio:") and c.endswith("trained live.") for c in captions), captions

@@ -126,7 +126,8 @@ def test_mp4_of_a_smoothed_random_walk() -> None:
     with av.open(io.BytesIO(mp4)) as video:
         frames = list(video.decode(video=0))
     assert len(frames) == 8 and (frames[0].width, frames[0].height) == (64, 64)
-    assert any(b.label.startswith("Download the MP4 (8 frames)") for b in at.get("download_button"))
+    assert any(b.label == "Download MP4" for b in at.get("download_button"))
+    assert "MP4: 8 frames of 64 x 64 px at 4 frames per second." in [c.value for c in at.caption]
 
 
 def _png_of(image: torch.Tensor) -> bytes:

@@ -122,7 +122,13 @@ def test_interpolation_between_keyframes_and_gif(app) -> None:
     import io
     with Image.open(io.BytesIO(gif)) as im:
         assert im.size == (64, 64) and im.n_frames == 12
-    assert app.get("download_button")
+    # A short label: "Download the GIF (12 frames)" was cut at 1280 px; the frames are said below.
+    assert [b.label for b in app.get("download_button") if b.key.startswith("export.")] == ["Download GIF"]
+    assert "GIF: 12 frames of 64 x 64 px at 24 frames per second." in [c.value for c in app.caption]
+    app.button(key="export.make_mp4").click().run()
+    assert [b.label for b in app.get("download_button") if b.key.startswith("export.")] == [
+        "Download GIF", "Download MP4"]
+    assert "GIF and MP4: 12 frames of 64 x 64 px at 24 frames per second." in [c.value for c in app.caption]
     app.button(key="clear_keys").click().run()
     assert app.session_state["keys"] == [] and "export.gif" not in app.session_state
 
@@ -138,6 +144,19 @@ def test_upload_of_a_generator_pair_and_of_a_bad_file(app, tmp_path) -> None:
     assert any(c.value.startswith("mine: 32x32") for c in app.sidebar.caption)
     app.file_uploader(key="upload").set_value(("broken.pth", b"not a checkpoint", "application/octet-stream")).run()
     assert not app.exception and app.error
+
+
+def test_a_generator_uploaded_without_its_json_is_one_sentence_then_the_next(app, tmp_path) -> None:
+    path = save_generator(tiny_generator(7), tmp_path / "mine", name="mine")
+    app.radio(key="source").set_value("Upload").run()
+    app.file_uploader(key="upload").set_value(("mine.safetensors", path.read_bytes(), "application/octet-stream"))
+    app.run()
+    assert not app.exception
+    [error] = [e.value for e in app.error]
+    # The engine's sentence ends before the page adds its own (it read "...together The explorer ...").
+    assert error.startswith("mine.json is missing; ") and "upload). The explorer still shows" in error, error
+    assert tmp_path.name not in error and "ganlab-upload-" not in error  # not the server's temporary copy
+    assert error.endswith("meanwhile.")
 
 
 def walk(node) -> list:

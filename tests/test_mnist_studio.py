@@ -25,7 +25,8 @@ from tests.helpers import wait_until
 from ui import exports
 from ui.runner import Runner, close_all
 from ui.serverdata import SERVER_DATA_ENV, UPLOADS_ROOT, SessionUploads
-from ui.studio import compare_rows, save_upload, studio_config, to_image
+from ui.studio import (compare_rows, pending_message, save_upload, studio_config, to_image, upload_message,
+                       upload_summary)
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_MNIST_studio.py")
 needs_mnist = pytest.mark.skipif(not available_splits("mnist"), reason="no MNIST split on this machine")
@@ -94,6 +95,40 @@ def test_start_trains_pause_holds_resume_continues_and_charts_appear() -> None:
     assert not at.exception
 
 
+def _column_pairs(node) -> list[list]:
+    """Each set of side-by-side columns on the page, as lists of their columns."""
+    kids = [node.children[k] for k in sorted(getattr(node, "children", None) or {})]
+    found = [kids] if kids and all(getattr(k, "type", "") == "column" for k in kids) else []
+    return found + [pair for kid in kids for pair in _column_pairs(kid)]
+
+
+def _leaves(node) -> list:
+    kids = getattr(node, "children", None)
+    return [leaf for k in sorted(kids) for leaf in _leaves(kids[k])] if kids else [node]
+
+
+@needs_mnist
+def test_the_grid_has_a_column_to_itself_and_two_charts_beside_it() -> None:
+    at = open_page()
+    small(at)
+    train(at, 25)
+    at.run()
+    # The grid's column holds the grid and its captions only (a fixed-width grid ran over the
+    # charts at 1280 px); beside it the losses and the class histogram; the Frechet distance
+    # and the score in a pair of their own below, so that no chart is squeezed to a few lines.
+    grid_pair = next(pair for pair in _column_pairs(at.main)
+                     if any(getattr(e, "type", "") == "image" for e in _leaves(pair[0])))
+    assert len(grid_pair) == 2
+    assert sorted({e.type for e in _leaves(grid_pair[0])}) == ["caption", "image"]
+    beside = [e.value for e in _leaves(grid_pair[1]) if e.type == "markdown"]
+    assert beside[0] == "**Losses**" and beside[1].startswith("**Classes the classifier sees in 500 samples**")
+    assert sum(e.type == "vega_lite_chart" for e in _leaves(grid_pair[1])) == 2
+    metric_pair = next(pair for pair in _column_pairs(at.main)
+                       if any("Frechet distance" in str(getattr(e, "value", "")) for e in _leaves(pair[0])))
+    assert metric_pair is not grid_pair and len(metric_pair) == 2
+    assert at.get("image")[0].proto.imgs[0].url.endswith(".png")  # PNG: digits stay crisp (JPEG smears them)
+
+
 @needs_mnist
 def test_live_setting_applies_in_place_but_a_model_change_waits_for_start() -> None:
     at = open_page()
@@ -103,7 +138,9 @@ def test_live_setting_applies_in_place_but_a_model_change_waits_for_start() -> N
     assert first.opt_d.param_groups[0]["lr"] == 5e-4
     at.selectbox(key="studio.model").set_value("dcgan").run()
     assert trainer_of(at) is first
-    assert any("press **Start**" in w.value and "model" in w.value for w in at.warning)
+    # The widget's label, not the Config field's name, and the button as it is labelled.
+    assert [w.value for w in at.warning] == [
+        "Changed **Model**: press **Start new run** to begin a new run with it (the run shown keeps its settings)."]
     button(at, "studio.start").click().run()
     assert trainer_of(at).cfg.model == "dcgan" and not at.warning
     runner_of(at).pause()
@@ -207,6 +244,12 @@ def test_image_folder_errors_are_answered_in_the_page(tmp_path, monkeypatch) -> 
     assert not at.exception
 
 
+def _zip_bytes_cut_short() -> bytes:
+    """A real .zip of pictures with its last bytes (the archive's directory) lost."""
+    whole = _zip_of_classes({"cats": 2})
+    return whole[: len(whole) - 40]
+
+
 def _zip_of_classes(classes: dict[str, int]) -> bytes:
     """A .zip as a Mac makes it: a top folder wrapping class folders of PNGs, plus __MACOSX."""
     buf = io.BytesIO()
@@ -233,12 +276,57 @@ def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
 def test_an_upload_shows_what_will_be_trained_on_before_training() -> None:
     at = upload(image_folder_page(), ("pics.zip", _zip_of_classes({"cats": 2, "dogs": 3})))
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.success] == ["5 pictures (grey, 28 x 28) from upload.zip"]  # resized as training does
+    # Named as the visitor's file (the server keeps it as upload.zip); resized as training does.
+    assert [s.value for s in at.success] == ["5 pictures (grey, 28 x 28) from pics.zip"]
     assert any("classes: cats (2), dogs (3)" in c.value for c in at.caption)
     assert not runner_of(at).playing and trainer_of(at).info.name == "mnist"  # nothing trained yet
-    at = upload(image_folder_page(), ("broken.zip", b"PK\x03\x04 not really a zip"))
+    assert any("**Data set**" in w.value for w in at.warning)  # the upload is a new data set: Start
+
+
+@needs_mnist
+@pytest.mark.parametrize("kind", ["text", "zip header only", "cut short"])
+def test_an_upload_that_is_not_a_zip_is_one_error_in_plain_words(kind: str) -> None:
+    content = {"text": b"not a zip at all", "zip header only": b"PK\x03\x04 not really a zip",
+               "cut short": _zip_bytes_cut_short()}[kind]
+    at = upload(image_folder_page(), ("fake.zip", content))
     assert not at.exception and not at.success
-    assert any("upload.zip" in e.value for e in at.error), [e.value for e in at.error]
+    errors = [e.value for e in at.error]
+    assert errors == ["fake.zip is not a readable .zip (damaged, cut short, or another kind of file): "
+                      "upload a .zip of pictures, or some PNG/JPG files."], errors
+    shown = errors + [w.value for w in at.warning] + [i.value for i in at.info]
+    assert not any("data_path" in t or "image_folder" in t or str(UPLOADS_ROOT) in t for t in shown), shown
+    assert not at.warning  # no "Changed ...: press Start" that Start could only answer with a second error
+    assert button(at, "studio.start").disabled and not at.session_state["studio.data_path"]
+    assert any("upload a .zip of pictures" in i.value for i in at.info)  # what Start waits for
+    # A good file under the same name is read again: the error goes, Start comes back.
+    at = upload(at, ("fake.zip", _zip_of_classes({"cats": 2})))
+    assert not at.error and [s.value for s in at.success] == ["2 pictures (grey, 28 x 28) from fake.zip"]
+    assert not button(at, "studio.start").disabled
+
+
+@needs_mnist
+def test_own_pictures_chosen_before_the_first_run_finished_show_mnist_meanwhile() -> None:
+    at = open_page()
+    runner_of(at).close()
+    del at.session_state["studio.runner"]  # as when a quick click interrupts the first run on a slow server
+    at.selectbox(key="studio.data").set_value("image_folder").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert trainer_of(at).info.name == "mnist" and button(at, "studio.start").disabled
+    assert any("upload a .zip of pictures" in i.value for i in at.info)
+
+
+@needs_mnist
+def test_an_upload_without_pictures_names_the_visitors_files() -> None:
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("notes.txt", "no pictures")
+    at = upload(image_folder_page(), ("notes.zip", empty.getvalue()))
+    [error] = [e.value for e in at.error]
+    assert error.startswith("notes.zip has no usable pictures") and error.endswith("."), error
+    at = upload(at, ("a.png", b"not a png"), ("b.png", b"nor this"))
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Your upload has no usable pictures") and "(a.png, b.png)" in error, error
+    assert str(UPLOADS_ROOT) not in error and "00000_" not in error and error.endswith(".")
 
 
 @needs_mnist
@@ -309,17 +397,43 @@ class _File:
 def test_save_upload_writes_pictures_or_keeps_one_zip(tmp_path) -> None:
     folder = save_upload([_File("a.png", _png(0)), _File("a.png", _png(255))], tmp_path / "up")
     assert len(list(folder.iterdir())) == 2
-    z = save_upload([_File("set.zip", b"PK")], tmp_path / "up")
+    z = save_upload([_File("set.zip", _zip_of_classes({"a": 1}))], tmp_path / "up")
     assert z.name == "upload.zip" and [p.name for p in (tmp_path / "up").iterdir()] == ["upload.zip"]
-    with pytest.raises(DataError, match="no files"):
+    with pytest.raises(DataError, match=r"^No files were uploaded: .*\.$"):
         save_upload([], tmp_path / "up")
-    with pytest.raises(DataError, match="not both"):
+    with pytest.raises(DataError, match=r"not both\.$"):
         save_upload([_File("set.zip", b"PK"), _File("a.png", _png(0))], tmp_path / "up")
+    with pytest.raises(DataError, match=r"^set\.zip is not a readable \.zip .*PNG/JPG files\.$"):
+        save_upload([_File("dir/set.zip", b"PK")], tmp_path / "up")
+
+
+def test_upload_words_name_the_visitors_files_not_the_servers_copy(tmp_path) -> None:
+    folder = tmp_path / "session-x"
+    one = upload_message(DataError(f"{folder / 'upload.zip'} has no usable pictures: put pictures in it"),
+                         [_File("cats.zip", b"")], folder)
+    assert one == "cats.zip has no usable pictures: put pictures in it."
+    two = upload_message(DataError(f"{folder} has no usable pictures: 2 could not be read (00000_a.png, "
+                                   "00001_b.png)"), [_File("a.png", b""), _File("b.png", b"")], folder)
+    assert two == "Your upload has no usable pictures: 2 could not be read (a.png, b.png)."
+    summary = {"kind": "images", "file": "session-x", "ignored": [{"name": "00001_b.png", "reason": "unreadable"}]}
+    renamed = upload_summary(summary, [_File("a.png", b""), _File("b.png", b"")])
+    assert renamed["file"] == "your upload" and renamed["ignored"] == [{"name": "b.png", "reason": "unreadable"}]
+
+
+def test_settings_waiting_for_a_new_run_are_named_by_their_labels() -> None:
+    shown = ("data", "model", "d_lr")
+    assert pending_message(["data", "data_path", "g_layers", "model"], shown) == (
+        "Changed **Data set**, **Model**: press **Start new run** to begin a new run with them "
+        "(the run shown keeps its settings).")
+    assert pending_message(["data_path"], shown).startswith("Changed **Data set**: ")
+    assert pending_message(["g_layers"], shown).startswith("Settings changed: press **Start new run**")
 
 
 def test_to_image_shapes() -> None:
     assert to_image(torch.zeros(1, 5, 7, dtype=torch.uint8)).shape == (5, 7)
     assert to_image(torch.zeros(3, 5, 7, dtype=torch.uint8)).shape == (5, 7, 3)
+    grid = torch.arange(6, dtype=torch.uint8).view(1, 2, 3)
+    assert to_image(grid, scale=2).tolist() == [[0, 0, 1, 1, 2, 2]] * 2 + [[3, 3, 4, 4, 5, 5]] * 2
 
 
 def test_class_views_on_a_tiny_conditional_folder_run(tmp_path) -> None:

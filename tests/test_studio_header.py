@@ -57,7 +57,7 @@ def test_start_new_run_describes_the_new_model_in_the_same_rerun() -> None:
     at.selectbox(key="studio.model").set_value("cgan").run()
     # The sidebar says cgan, the run is still the MLP GAN: the header follows the run.
     assert "MLP GAN (Goodfellow 2014)" in header(at)
-    assert any("press **Start**" in w.value for w in at.warning)
+    assert any("press **Start new run**" in w.value for w in at.warning)
     assert "10 samples of class 0" not in image_captions(at)
     click(at, "studio.start")
     assert helpers.held_model(at, "studio.runner").cfg.model == "cgan"

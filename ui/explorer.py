@@ -198,9 +198,15 @@ def export_panel(gen: Any, path_latents: torch.Tensor | None, frames_fn: Callabl
         bar.empty()
         ss[f"{key}.settings"] = settings
     slug = what.replace(" ", "-")
-    if f"{key}.gif" in ss:
-        b[2].download_button(f"Download the GIF ({ss[f'{key}.frames']} frames)", ss[f"{key}.gif"],
-                             file_name=f"{name}-{slug}-{side}px.gif", mime="image/gif", key=f"{key}.gif_download")
-    if f"{key}.mp4" in ss:
-        b[3].download_button(f"Download the MP4 ({ss[f'{key}.frames']} frames)", ss[f"{key}.mp4"],
-                             file_name=f"{name}-{slug}-{side}px.mp4", mime="video/mp4", key=f"{key}.mp4_download")
+    # Short labels: a quarter of the page is about 190 px at 1280 px, and a longer label is cut
+    # ("Download the GIF (30 fra..."). What the file holds is said under the buttons.
+    made = [kind for kind in ("gif", "mp4") if f"{key}.{kind}" in ss]
+    if "gif" in made:
+        b[2].download_button("Download GIF", ss[f"{key}.gif"], file_name=f"{name}-{slug}-{side}px.gif",
+                             mime="image/gif", key=f"{key}.gif_download", icon=":material/download:")
+    if "mp4" in made:
+        b[3].download_button("Download MP4", ss[f"{key}.mp4"], file_name=f"{name}-{slug}-{side}px.mp4",
+                             mime="video/mp4", key=f"{key}.mp4_download", icon=":material/download:")
+    if made:
+        st.caption(f"{' and '.join(kind.upper() for kind in made)}: {ss[f'{key}.frames']} frames of "
+                   f"{side} x {side} px at {fps} frames per second.")

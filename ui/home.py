@@ -33,9 +33,10 @@ def page_title(path: Path) -> str:
 
 
 def page_summary(path: Path) -> str:
-    """The first line of a page's docstring (read with ast: the page is not run)."""
+    """The first paragraph of a page's docstring on one line (read with ast: the page is not
+    run). A paragraph, not a line: a summary wrapped onto a second line was cut mid-sentence."""
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    return " ".join(doc.strip().split("\n\n")[0].split())
 
 
 def _labs() -> tuple[Lab, ...]:

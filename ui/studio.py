@@ -4,22 +4,25 @@ is `ui.serverdata`'s rule), grids as arrays for st.image, the device in words, a
 page's panels (image-folder inputs, training charts, class views, runs on disk)."""
 from __future__ import annotations
 
+import io
 import math
 import shutil
+import zipfile
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Collection, Protocol, Sequence
 
 import numpy as np
 import streamlit as st
 import torch
 
-from ganlab.config import Config
+from ganlab.config import FIELD_SPECS, Config
 from ganlab.errors import ConfigError, DataError, GanlabError
 from ganlab.presets import resolve_config
 from ganlab.progress import class_grid, class_row, fixed_grid, interpolation, reconstruction_grid
 from ganlab.runs import RunSummary, list_runs
 from ganlab.train import Trainer
 from ui.data_summary import render_data_summary, summary_for_path
+from ui import projector
 from ui.runner import Runner
 from ui.serverdata import HOW_TO_ALLOW, SessionUploads, allowed_roots, check_server_path
 from ui.views import history_columns
@@ -88,18 +91,25 @@ def save_upload(files: Sequence[Upload], folder: Path) -> Path:
     """Uploaded files -> a path the image_folder data set reads.
 
     One .zip is used as it is; pictures go into the folder. `folder` is emptied
-    first, so a new upload replaces the old one.
+    first, so a new upload replaces the old one. DataError, naming the user's own
+    file, when there is nothing to save or a .zip is not a zip archive.
     """
     if not files:
-        raise DataError("no files uploaded: upload a .zip of pictures or some PNG/JPG files")
+        raise DataError("No files were uploaded: upload a .zip of pictures or some PNG/JPG files.")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     zips = [f for f in files if f.name.lower().endswith(".zip")]
     if zips and len(files) > 1:
-        raise DataError("upload either one .zip or some pictures, not both")
+        raise DataError("A .zip came with other files: upload either one .zip or some pictures, not both.")
     if zips:
+        data = zips[0].getvalue()
+        # Checked here rather than left to the loader: its message names the server's copy
+        # and the command line's data set, neither of which the visitor knows.
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise DataError(f"{Path(zips[0].name).name} is not a readable .zip (damaged, cut short, or another "
+                            "kind of file): upload a .zip of pictures, or some PNG/JPG files.")
         path = folder / "upload.zip"
-        path.write_bytes(zips[0].getvalue())
+        path.write_bytes(data)
         return path
     for i, f in enumerate(files):
         # The index keeps two uploads with the same name apart; the folder is flat (no classes).
@@ -107,9 +117,40 @@ def save_upload(files: Sequence[Upload], folder: Path) -> Path:
     return folder
 
 
-def to_image(grid: torch.Tensor) -> np.ndarray:
-    """uint8 (C, H, W) -> what st.image shows: (H, W) grey or (H, W, 3) colour."""
+def _own_names(files: Sequence[Upload]) -> tuple[str, dict[str, str]]:
+    """What the visitor calls an upload (its file's name, or "your upload" for several), and
+    the server's index-prefixed picture names -> the names they uploaded."""
+    names = [Path(f.name).name for f in files]
+    return (names[0] if len(names) == 1 else "your upload"), {f"{i:05d}_{n}": n for i, n in enumerate(names)}
+
+
+def upload_message(exc: GanlabError, files: Sequence[Upload], folder: Path) -> str:
+    """The error of reading an upload, in the visitor's terms: the server's copy (`folder`,
+    its upload.zip, the index-prefixed picture names) named as the files they uploaded, and a
+    full stop at the end."""
+    own, renamed = _own_names(files)
+    text = str(exc).replace(str(folder / "upload.zip"), own).replace(str(folder), own)
+    for stored, name in renamed.items():
+        text = text.replace(stored, name)
+    text = "Your" + text[4:] if text.startswith("your ") else text
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def upload_summary(summary: dict[str, Any], files: Sequence[Upload]) -> dict[str, Any]:
+    """A summary of the server's copy of an upload (`ui.data_summary`), naming the files the
+    visitor uploaded instead."""
+    own, renamed = _own_names(files)
+    ignored = [{**item, "name": renamed.get(item["name"], item["name"])} for item in summary.get("ignored", ())]
+    return {**summary, "file": own, "ignored": ignored}
+
+
+def to_image(grid: torch.Tensor, scale: int = 1) -> np.ndarray:
+    """uint8 (C, H, W) -> what st.image shows: (H, W) grey or (H, W, 3) colour, each pixel
+    repeated `scale` times each way (the browser then shrinks a sharp picture to its column
+    instead of blurring a small one up)."""
     array = grid.cpu().numpy()
+    if scale > 1:
+        array = array.repeat(scale, axis=1).repeat(scale, axis=2)
     return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
 
 
@@ -134,20 +175,30 @@ def check_data_path(cfg: Config, prefix: str) -> None:
 def image_folder_inputs(prefix: str) -> None:
     """The upload box (with the summary of what will be trained on, as `python -m ganlab
     data` prints it) and the server-path box of data set image_folder; writes
-    `<prefix>data_path`. The server path can be typed only when the server allows folders."""
+    `<prefix>data_path` once an upload has been read. An upload that cannot be read is said
+    once, here, and leaves no path behind (Start has nothing to train on until another is
+    read). The server path can be typed only when the server allows folders."""
     ss = st.session_state
     uploads = st.file_uploader("Upload a .zip of pictures or PNG/JPG files", type=list(UPLOAD_TYPES),
                                accept_multiple_files=True, key=prefix + "upload",
                                help="sub-folders of a zip become classes")
-    if uploads and ss.get(prefix + "upload_names") != [u.name for u in uploads]:
-        ss[prefix + "upload_names"] = [u.name for u in uploads]
+    # By file id, not name: a corrected file uploaded under the same name is read again.
+    ids = [getattr(u, "file_id", None) or u.name for u in uploads or ()]
+    if not uploads:
+        ss.pop(prefix + "upload_names", None)
+    elif ss.get(prefix + "upload_names") != ids:
+        ss[prefix + "upload_names"] = ids
         ss[prefix + "upload_summary"], ss[prefix + "upload_error"] = None, None
+        folder = session_uploads(prefix).path
         try:
-            path = save_upload(uploads, session_uploads(prefix).path)
-            ss[prefix + "data_path"] = str(path)
-            ss[prefix + "upload_summary"] = summary_for_path(path)
+            path = save_upload(uploads, folder)
+            ss[prefix + "upload_summary"] = upload_summary(summary_for_path(path), uploads)
         except GanlabError as exc:
-            ss[prefix + "upload_error"] = str(exc)
+            ss[prefix + "upload_error"] = upload_message(exc, uploads, folder)
+            if Path(ss.get(prefix + "data_path") or "/").is_relative_to(folder):
+                ss[prefix + "data_path"] = ""  # the previous upload was replaced by this one
+        else:
+            ss[prefix + "data_path"] = str(path)
     if uploads and ss.get(prefix + "upload_error"):
         st.error(ss[prefix + "upload_error"])
     elif uploads and ss.get(prefix + "upload_summary"):
@@ -159,25 +210,51 @@ def image_folder_inputs(prefix: str) -> None:
         st.caption(f"Typing a folder on the server is off: {HOW_TO_ALLOW}.")
 
 
+def needs_pictures(cfg: Config) -> bool:
+    """Whether cfg asks for the visitor's own pictures but none have been chosen yet."""
+    return cfg.data == "image_folder" and not cfg.data_path
+
+
+def pending_message(pending: Sequence[str], shown: Collection[str]) -> str:
+    """The notice for settings that take effect only in a new run, by the labels of their
+    widgets (`shown`: the fields the page draws). The upload's path counts as the data set;
+    fields without a widget (a model's preset layers) follow from a choice that has one."""
+    fields = dict.fromkeys("data" if f == "data_path" else f for f in pending)
+    labels = [FIELD_SPECS[f].label for f in fields if f in shown]
+    if not labels:
+        return ("Settings changed: press **Start new run** to begin a new run with them "
+                "(the run shown keeps its own).")
+    named = ", ".join(f"**{label}**" for label in labels)
+    return (f"Changed {named}: press **Start new run** to begin a new run with {'them' if len(labels) > 1 else 'it'} "
+            "(the run shown keeps its settings).")
+
+
 def training_charts(rows: Sequence[dict[str, float]], class_names: Sequence[str],
-                    histogram: Sequence[int] | None) -> None:
-    """Losses, classifier Frechet distance and score over steps, and the class histogram
-    (`histogram`: samples per class, None to leave it out)."""
+                    histogram: Sequence[int] | None, side: Any, below: Any) -> None:
+    """The losses and the class histogram (`histogram`: samples per class, None to leave it
+    out) in `side`, the column beside the grid; the classifier Frechet distance and score
+    over steps side by side in `below`, which spans the page: two more charts beside the
+    grid would squeeze every chart to a few lines on a laptop."""
+    # Projector mode enlarges the type, and the axes and legend with it: taller charts keep
+    # their plots from being squeezed flat by the larger labels.
+    tall = 1.35 if projector.is_on() else 1.0
     losses = history_columns(rows, ("d_loss", "g_loss"))
     if losses["step"]:
-        st.markdown("**Losses**")
-        st.line_chart(losses, x="step", height=200)
-    metrics = history_columns(rows, ("fd", "score"))
-    if metrics["step"]:
-        c = st.columns(2)
-        c[0].markdown("**Classifier Frechet distance** (lower is better)")
-        c[0].line_chart(metrics, x="step", y="fd", height=180)
-        c[1].markdown("**Classifier score** (higher is better)")
-        c[1].line_chart(metrics, x="step", y="score", height=180)
+        side.markdown("**Losses**")
+        side.line_chart({"step": losses["step"], "D loss": losses["d_loss"], "G loss": losses["g_loss"]},
+                        x="step", y=["D loss", "G loss"], y_label="loss", height=int(280 * tall))
     if histogram:
         names = class_names or tuple(str(i) for i in range(len(histogram)))
-        st.markdown("**Classes the classifier sees in 500 samples** (balanced = no mode collapse)")
-        st.bar_chart({"class": list(names), "samples": list(histogram)}, x="class", y="samples", height=200)
+        side.markdown(f"**Classes the classifier sees in {sum(histogram)} samples** (balanced = no mode collapse)")
+        side.bar_chart({"class": list(names), "samples": list(histogram)}, x="class", y="samples",
+                       height=int(240 * tall))
+    metrics = history_columns(rows, ("fd", "score"))
+    if metrics["step"]:
+        c = below.columns(2, gap="medium")
+        c[0].markdown("**Classifier Frechet distance** (lower is better)")
+        c[0].line_chart(metrics, x="step", y="fd", y_label="Frechet distance", height=int(240 * tall))
+        c[1].markdown("**Classifier score** (higher is better)")
+        c[1].line_chart(metrics, x="step", y="score", y_label="score", height=int(240 * tall))
 
 
 def class_views(runner: Runner[Trainer], num_classes: int, class_names: Sequence[str], prefix: str) -> None:

@@ -321,8 +321,8 @@ def _load_own(path: Path, device: torch.device) -> PretrainedGenerator:
     for needed in (weights, meta):
         if not needed.is_file():
             raise CheckpointError(
-                f"{needed} is missing; a ganlab generator is a NAME.safetensors + NAME.json pair "
-                "written by save_generator: keep both files together"
+                f"{needed.name} is missing; a ganlab generator is two files with one name, NAME.safetensors "
+                "and NAME.json, saved together: keep both files together (in one folder, or both in one upload)."
             )
     try:
         doc = json.loads(meta.read_text())
