@@ -25,8 +25,9 @@ if st.button(f"Start here: {first.title}", type="primary", icon=":material/play_
 st.caption(f"A guided path of {len(LESSONS)} short steps; each page says what to watch and links the next.")
 
 st.subheader("Labs")
-cols = st.columns(3)
 for i, lab in enumerate(LABS):
+    if i % 3 == 0:  # a row of three at a time: on a phone the cards stack in the path's order
+        cols = st.columns(3)
     with cols[i % 3].container(border=True):
         picture = ROOT / "assets" / "home" / f"{lab.picture}.png"
         if picture.is_file():

@@ -15,6 +15,7 @@ from ganlab.presets import PRESETS, resolve_config
 from ganlab.train import Trainer
 from ui import controls, persist, projector, run_controls, state, views
 from ui.autosave import trainer_autosave
+from ui.history import loss_words
 from ui.lessons import lesson_strip
 from ui.live import apply_settings
 from ui.live_plot import live_plot
@@ -156,9 +157,7 @@ def live_view() -> None:
     live_plot(fig, key=PREFIX + "view", height=420 if projector.is_on() else 520,
               meta={"step": frame.step, "frame": ss[PREFIX + "frame_no"]},
               pace=period if runner.playing else None)
-    losses = (f"D loss {last['d_loss']:.3f} · G loss {last['g_loss']:.3f}" if frame.step
-              else "no losses before the first step")
-    st.caption(f"step {frame.step} · {runner.steps_per_second:.0f} steps/s · {losses} · "
+    st.caption(f"step {frame.step} · {runner.steps_per_second:.0f} steps/s · {loss_words(last, frame.step, digits=3)} · "
                f"D(x) from {frame.d.min():.2f} to {frame.d.max():.2f}")
     if runner.error:
         st.error(runner.error)

@@ -249,10 +249,9 @@ def live_view() -> None:
                 verdict(verdicts[i], diverged[i], labels[i])
     st.slider("History: drag back through the runs", 0, 100, 100, format="%d%%", key="lab.scrub",
               help="100% = live")
-    losses = "no losses before the first step"
-    if step:
-        losses = " · ".join(f"{n}: " + loss_words(x if past is None else losses_at(h, step), step, "D ", "G ", 3, " ")
-                            for n, x, h in zip(labels, last, histories))
+    losses = loss_words(None, 0) if step == 0 else " · ".join(
+        f"{n}: " + loss_words(x if past is None else losses_at(h, step), step, "D ", "G ", 3, " ")
+        for n, x, h in zip(labels, last, histories))
     when = f"step {step}{'' if past is None else ' (history)'}"
     st.caption(f"{when} · {runner.steps_per_second:.0f} steps/s · {losses}")
     if runner.error:

@@ -25,6 +25,7 @@ from ganlab.train import Trainer, build_trainer
 from ui import controls, exports, persist, run_controls
 from ui.autosave import saved_config, trainer_autosave
 from ui.explorer import request_open
+from ui.history import loss_words
 from ui.history import nearest_frame
 from ui.live import apply_settings
 from ui.runner import Runner, session_runner
@@ -229,8 +230,8 @@ def live_view() -> None:
     left, right = st.columns(2, gap="medium")
     left.image(to_image(grid, scale=2), caption=f"step {step}{'' if past is None else ' (timeline)'}",
                width="stretch", output_format="PNG")
-    left.caption(f"step {live_step} · {runner.steps_per_second:.1f} steps/s · D loss {last['d_loss']:.3f} · "
-                 f"G loss {last['g_loss']:.3f}" + (" · training" if runner.playing else " · paused"))
+    left.caption(f"step {live_step} · {runner.steps_per_second:.1f} steps/s · {loss_words(last, live_step, digits=3)}"
+                 + (" · training" if runner.playing else " · paused"))
     if runner.error:
         left.error(runner.error)
     with left:

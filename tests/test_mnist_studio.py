@@ -77,6 +77,7 @@ def test_start_trains_pause_holds_resume_continues_and_charts_appear() -> None:
     at = open_page()
     assert trainer_of(at).step_count == 0 and trainer_of(at).info.name == "mnist"
     assert any("step 0" in (c.value or "") for c in at.caption)
+    assert any("no losses before the first step" in (c.value or "") for c in at.caption)  # not "nan"
     assert len(runner_of(at).frames()) == 1  # the untrained grid is there before Start
     small(at)
     reached = train(at, 25)

@@ -326,6 +326,7 @@ def test_page_opens_on_the_tuned_ring8_run() -> None:
     assert at.query_params["data"] == ["ring8"] or at.query_params["data"] == "ring8"
     t = trainer_of(at)
     assert t.cfg == resolve_config("ring8") and t.step_count == 0
+    assert any(c.value.startswith("step 0 · 0 steps/s · no losses before the first step") for c in at.caption)
     labels = {b.label for b in at.button}
     assert {"Play", "Step D", "Step G", "Step D+G", "Reset"} <= labels and "Load preset" not in labels
     assert len([e for e in at.get("download_button")]) == 4

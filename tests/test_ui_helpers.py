@@ -183,4 +183,6 @@ def test_losses_beside_a_rewound_view_are_those_recorded_by_its_step() -> None:
     assert loss_words(losses_at(history, 10), 10) == "D loss 1.0000 · G loss 0.7500"
     assert loss_words(losses_at(history, 7), 7) == "D loss 1.2500 · G loss 0.5000 (recorded at step 5)"
     assert loss_words(None, 4) == "losses not recorded yet at this step"
+    nan = float("nan")  # a trainer's last losses before its first step
+    assert loss_words({"d_loss": nan, "g_loss": nan}, 0) == "no losses before the first step"
     assert loss_words({"d_loss": 2.0, "g_loss": 1.0}, 9, "D ", "G ", 3, " ") == "D 2.000 G 1.000"  # live: no step

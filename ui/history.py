@@ -73,7 +73,9 @@ def losses_at(history: Sequence[Mapping[str, Any]], step: int) -> Mapping[str, A
 def loss_words(row: Mapping[str, Any] | None, step: int, d: str = "D loss ", g: str = "G loss ",
                digits: int = 4, sep: str = " · ") -> str:
     """"D loss 1.3905 · G loss 0.6991" for a row of `losses_at` (its step named when it is not
-    `step`), or a note that none was recorded by then."""
+    `step`), or a note that none was recorded by then (at step 0 a trainer's last losses are NaN)."""
+    if step == 0:
+        return "no losses before the first step"
     if row is None:
         return "losses not recorded yet at this step"
     words = f"{d}{row['d_loss']:.{digits}f}{sep}{g}{row['g_loss']:.{digits}f}"
