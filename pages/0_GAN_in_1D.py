@@ -19,6 +19,7 @@ from ui.history import loss_words
 from ui.lessons import lesson_strip
 from ui.live import apply_settings
 from ui.live_plot import live_plot
+from ui.messages import error_box
 from ui.runner import Runner, redraw_period, session_runner
 from ui.views1d import view_1d
 
@@ -98,13 +99,13 @@ try:
                                              autosave=trainer_autosave("gan1d", cfg),
                                              capture=probe.frame_1d, capture_every=50, max_frames=120)
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 runner.set_stop_at(stop_at)
 
 applied = apply_settings(runner, cfg, build, reset=True, restart=ss.pop(PREFIX + "restart", False))
 if applied.error:
-    st.error(applied.error)
+    error_box(applied.error)
 # The preset stays in the URL: a shared link opens the same radio choice (and the lesson).
 query = {**state.config_to_query(cfg), "preset": ss[PREFIX + "preset"], **run_controls.run_params(PREFIX)}
 if query != st.query_params.to_dict():
@@ -160,7 +161,7 @@ def live_view() -> None:
     st.caption(f"step {frame.step} · {runner.steps_per_second:.0f} steps/s · {loss_words(last, frame.step, digits=3)} · "
                f"D(x) from {frame.d.min():.2f} to {frame.d.max():.2f}")
     if runner.error:
-        st.error(runner.error)
+        error_box(runner.error)
     run_controls.stop_notice(runner)
     with st.expander("Losses"):
         live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None, stop_at=runner.stop_at),

@@ -22,6 +22,7 @@ from ui.history import LIVE, PointsRecorder, frame_at, loss_words, losses_at, sc
 from ui.live import apply_settings
 from ui.lessons import lesson_strip
 from ui.live_plot import live_plot
+from ui.messages import error_box
 from ui.runner import Runner, redraw_period, session_runner
 from ui.userpoints import has_enough_points, points_hint, points_panel, toy_trainer
 from ui.viewrange import count_outside, steady_scale, view_range_for
@@ -173,14 +174,14 @@ try:
     runner: Runner[Trainer] = session_runner("pg.runner", build, autosave=slot, on_restore=prepare,
                                              capture=PointsRecorder(), capture_every=25, max_frames=240)
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 runner.set_stop_at(stop_at)
 
 restart = ss.pop("pg.restart", False) or ss["pg.built_rev"] != ss["pg.points_rev"]
 applied = apply_settings(runner, cfg, build, reset=True, restart=restart, ignore=("data_path",))
 if applied.error:
-    st.error(applied.error)
+    error_box(applied.error)
 
 
 # --- controls ----------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def live_view() -> None:
                    + (f" · {outside} fake points beyond the view (it grows to {view_range.limit:g}x the "
                       "data's box at most)" if outside else ""))
     if runner.error:
-        st.error(runner.error)
+        error_box(runner.error)
     run_controls.stop_notice(runner)
     live_plot(charts_figure(run, history, None if live else frame.step), key="pg.charts", height=320)
     if runner.playing != ss["pg.shown_playing"]:

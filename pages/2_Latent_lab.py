@@ -23,6 +23,7 @@ from ui import controls, exports, persist, projector, run_controls, state, views
 from ui.autosave import comparison_ident, side_by_side_autosave
 from ui.history import loss_words, losses_at, nearest_frame
 from ui.live_plot import live_plot
+from ui.messages import error_box
 from ui.runner import Runner, session_runner
 from ui.lessons import lesson_strip
 
@@ -132,7 +133,7 @@ for problem in ss["lab.url_problems"]:
 try:
     cfgs, labels = lab_configs(base, ss["lab.vary"], parse_values(ss["lab.vary"], ss["lab.values"]))
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 
 query = {**state.config_to_query(base), VARY_PARAM: ss["lab.vary"], VALUES_PARAM: ss["lab.values"],
@@ -166,7 +167,7 @@ try:
     if ss.pop("lab.restart", False) or ss["lab.sig"] != comparison_ident(cfgs, labels):
         runner.reset(build())
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 runner.set_stop_at(stop_at)
 
@@ -255,7 +256,7 @@ def live_view() -> None:
     when = f"step {step}{'' if past is None else ' (history)'}"
     st.caption(f"{when} · {runner.steps_per_second:.0f} steps/s · {losses}")
     if runner.error:
-        st.error(runner.error)
+        error_box(runner.error)
     run_controls.stop_notice(runner)
     if views.comparison_panels(histories):
         charts = views.comparison_charts(histories, labels, reference, None if past is None else step)

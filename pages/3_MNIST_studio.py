@@ -25,9 +25,9 @@ from ganlab.train import Trainer, build_trainer
 from ui import controls, exports, persist, run_controls
 from ui.autosave import saved_config, trainer_autosave
 from ui.explorer import request_open
-from ui.history import loss_words
-from ui.history import nearest_frame
+from ui.history import loss_words, nearest_frame
 from ui.live import apply_settings
+from ui.messages import error_box
 from ui.runner import Runner, session_runner
 from ui.lessons import lesson_strip
 from ui.studio import (DEVICES, GRID_SIZE, IMAGE_DATA, IMAGE_MODELS, check_data_path, class_views,
@@ -96,7 +96,7 @@ try:
     cfg.validate()
     check_data_path(cfg, "studio.")  # this session's uploads, or a folder the server allows
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 
 
@@ -127,7 +127,7 @@ try:
                                              capture=capture, capture_every=20,
                                              max_frames=120, steps_per_chunk=5, chunk_seconds=0.0)
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 runner.set_stop_at(stop_at)
 
@@ -182,7 +182,7 @@ with runner.hold() as trainer:
     note, num_classes, class_names = trainer.info.note, trainer.num_classes, trainer.info.class_names
 for message in (applied.error, ss.pop(key("error"), None)):
     if message:
-        st.error(message)
+        error_box(message)
 if notice := ss.pop(key("notice"), None):
     st.success(notice)
 if note:
@@ -233,7 +233,7 @@ def live_view() -> None:
     left.caption(f"step {live_step} · {runner.steps_per_second:.1f} steps/s · {loss_words(last, live_step, digits=3)}"
                  + (" · training" if runner.playing else " · paused"))
     if runner.error:
-        left.error(runner.error)
+        error_box(runner.error, left)
     with left:
         run_controls.stop_notice(runner, play="Resume")
     if samples is not None:
@@ -253,7 +253,7 @@ def open_in_explorer() -> None:
     try:
         path = save_once()
     except GanlabError as exc:
-        st.error(str(exc))
+        error_box(exc)
         return
     request_open(path)
     st.switch_page("pages/4_Latent_explorer.py")

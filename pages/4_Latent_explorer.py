@@ -17,6 +17,7 @@ from ganlab import describe, explore
 from ganlab.classifier import has_classifier
 from ganlab.errors import GanlabError
 from ui.explorer import class_row, export_panel, inversion_panel, png
+from ui.messages import error_box
 from ui.model_choice import choose_model, nearest_index
 from ui.runner import configure_torch_threads
 from ui import projector
@@ -65,7 +66,7 @@ else:
 try:
     gen, model_key, data_name = choose_model()
 except GanlabError as exc:
-    st.error(str(exc))
+    error_box(exc)
     st.stop()
 d = gen.latent_dim
 st.sidebar.caption(f"{gen.name}: {gen.resolution}x{gen.resolution}, {gen.channels} channel(s), latent {d}")
@@ -170,7 +171,7 @@ with view:
         try:
             index = nearest_index(data_name)
         except GanlabError as exc:  # the training images are not on this server
-            st.error(str(exc))
+            error_box(exc)
         else:
             idx, dist = index.query(image[None])
             st.image(png(index.flat[int(idx)].view(index.shape), 256), width=256)
@@ -214,7 +215,7 @@ if across == "classes":
     try:
         frames = explore.class_sweep(base, z, chosen, n_frames)
     except GanlabError as exc:
-        st.error(str(exc))
+        error_box(exc)
 else:
     if keys:
         thumbs = explore.render(gen, torch.tensor(keys))
@@ -227,7 +228,7 @@ else:
         try:
             frames = explore.interpolation_frames(gen, torch.tensor(keys), n_frames, mode)
         except GanlabError as exc:
-            st.error(str(exc))
+            error_box(exc)
 if frames is not None:
     frame = st.slider("Frame", 0, len(frames) - 1, 0, key="frame")
     st.image(png(frames[frame], 256), width=256)

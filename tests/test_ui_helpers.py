@@ -186,3 +186,16 @@ def test_losses_beside_a_rewound_view_are_those_recorded_by_its_step() -> None:
     nan = float("nan")  # a trainer's last losses before its first step
     assert loss_words({"d_loss": nan, "g_loss": nan}, 0) == "no losses before the first step"
     assert loss_words({"d_loss": 2.0, "g_loss": 1.0}, 9, "D ", "G ", 3, " ") == "D 2.000 G 1.000"  # live: no step
+
+
+def test_engine_messages_end_as_sentences_in_a_box() -> None:
+    from ganlab.errors import DataError
+    from ui.messages import sentence
+
+    assert sentence(DataError("points file 'a.csv' is empty; it needs one point per row")) == \
+        "points file 'a.csv' is empty; it needs one point per row."
+    assert sentence("mine.json is missing: keep both files together.") == "mine.json is missing: keep both files together."
+    assert sentence("is it a zip?") == "is it a zip?"
+    assert sentence("choose one of ns, wgan (see `--help`.)") == "choose one of ns, wgan (see `--help`.)"
+    assert sentence("  a name in **bold**  ") == "a name in **bold**."
+    assert sentence("") == ""

@@ -20,6 +20,7 @@ from ganlab.imageio import gif_bytes, grid_to_png_bytes
 from ganlab.invert import classifier_features, invert
 from ganlab.runs import RunSummary, list_runs, runs_root
 from ganlab.video import render_frames, smoothed_random_walk, write_mp4
+from ui.messages import error_box
 
 OPEN_RUN = "explorer.open_run"  # session key: a run folder another page asks the explorer to open
 PICTURE_TYPES = ("png", "jpg", "jpeg", "bmp", "webp")
@@ -121,7 +122,7 @@ def inversion_panel(gen: Any, data: tuple[str, int, int, str] | None,
                                     key=f"{key}.index"))
             target = index.flat[i].view(index.shape)
     except GanlabError as exc:
-        st.error(str(exc))
+        error_box(exc)
         return
     c = st.columns(2)
     steps = c[0].slider("Adam steps", 10, 500, 100, step=10, key=f"{key}.steps")
@@ -141,7 +142,7 @@ def inversion_panel(gen: Any, data: tuple[str, int, int, str] | None,
         try:
             found = invert(source, target, starts=starts, steps=steps, features=features, on_progress=progress)
         except GanlabError as exc:
-            st.error(str(exc))
+            error_box(exc)
             return
         original = target.float() * (2.0 / 255.0) - 1.0 if target.dtype == torch.uint8 else target
         ss[f"{key}.result"] = (png(original, 128), png(found.image, 128), found.distance, found.steps)
@@ -194,7 +195,7 @@ def export_panel(gen: Any, path_latents: torch.Tensor | None, frames_fn: Callabl
                     ss[f"{key}.mp4"] = write_mp4(frames, Path(tmp) / "walk.mp4", fps=fps).read_bytes()
             ss[f"{key}.frames"] = int(frames.shape[0])
         except GanlabError as exc:
-            st.error(str(exc))
+            error_box(exc)
         bar.empty()
         ss[f"{key}.settings"] = settings
     slug = what.replace(" ", "-")

@@ -13,6 +13,7 @@ from ganlab.errors import GanlabError
 from ganlab.pretrained import PretrainedGenerator, list_published, load_generator
 from ganlab.runs import runs_root
 from ui.explorer import describe_run, preselect_run, run_choices
+from ui.messages import sentence
 from ui.serverdata import HOW_TO_ALLOW, allowed_roots, check_server_path
 
 SOURCES = ("Bundled", "Runs", "Published", "Upload", "Local file")
@@ -76,14 +77,14 @@ def choose_model() -> Chosen:
     try:
         chosen = _chosen_model()
     except _NotYet as wait:
-        st.info(f"{wait}{still}")
+        st.info(f"{sentence(wait)}{still}")
         if last is None:
             st.stop()
         return last
     except GanlabError as exc:
         if last is None:
             raise
-        st.error(f"{exc}{still}")
+        st.error(f"{sentence(exc)}{still}")
         return last
     ss[LAST] = chosen
     return chosen

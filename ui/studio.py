@@ -22,6 +22,7 @@ from ganlab.progress import class_grid, class_row, fixed_grid, interpolation, re
 from ganlab.runs import RunSummary, list_runs
 from ganlab.train import Trainer
 from ui.data_summary import render_data_summary, summary_for_path
+from ui.messages import error_box
 from ui import projector
 from ui.runner import Runner
 from ui.serverdata import HOW_TO_ALLOW, SessionUploads, allowed_roots, check_server_path
@@ -200,7 +201,7 @@ def image_folder_inputs(prefix: str) -> None:
         else:
             ss[prefix + "data_path"] = str(path)
     if uploads and ss.get(prefix + "upload_error"):
-        st.error(ss[prefix + "upload_error"])
+        error_box(ss[prefix + "upload_error"])
     elif uploads and ss.get(prefix + "upload_summary"):
         render_data_summary(ss[prefix + "upload_summary"])
     allowed = bool(allowed_roots())
@@ -270,7 +271,7 @@ def class_views(runner: Runner[Trainer], num_classes: int, class_names: Sequence
             row, full = class_row(trainer, label), class_grid(trainer)
             path = interpolation(trainer, label, seed_a, seed_b)
     except GanlabError as exc:
-        st.error(str(exc))
+        error_box(exc)
         return
     st.image(to_image(row), caption=f"10 samples of class {label}", width=560)
     st.image(to_image(path), caption=f"class {label}: latent A -> latent B", width=560)
@@ -301,7 +302,7 @@ def runs_panel(root: Path, on_open: Callable[[str], None], grid_of: Callable[[st
             col.image(grid_of(str(run.path), (run.path / "model.safetensors").stat().st_mtime),
                       caption=f"{name}: step {run.steps}", width=360)
         except GanlabError as exc:
-            col.error(str(exc))
+            error_box(exc, col)
         col.dataframe(compare_rows(run), hide_index=True)
 
 

@@ -21,6 +21,7 @@ from ganlab.train import Trainer
 from ui import views
 from ui.data_summary import render_data_summary, summary_for_upload
 from ui.live_plot import live_plot
+from ui.messages import error_box
 from ui.sketch import stroke_points
 
 SKETCH_BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]], dtype=np.float32)  # the canvas's axes
@@ -116,7 +117,7 @@ def points_panel(prefix: str, seed: int) -> None:
             except GanlabError as exc:
                 ss[prefix + "upload_error"] = str(exc)
         if upload is not None and ss.get(prefix + "upload_error"):
-            st.error(ss[prefix + "upload_error"])
+            error_box(ss[prefix + "upload_error"])
         elif upload is not None and ss.get(prefix + "upload_summary"):
             render_data_summary(ss[prefix + "upload_summary"])  # what `python -m ganlab data` prints
     else:

@@ -108,7 +108,7 @@ def test_start_new_run_renames_the_header_at_once_and_stop_lists_the_run(browser
         model = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model", exact=True)
         assert model.input_value() == "MLP GAN (Goodfellow 2014)"
         choose(page, model, "DCGAN")
-        page.get_by_text("press Start to begin a new run").wait_for(timeout=30_000)
+        page.get_by_text("to begin a new run with").wait_for(timeout=30_000)
         assert "MLP GAN (Goodfellow 2014)" in header(page)
         # Start: the header names DCGAN within seconds (it used to wait for a full rerun, 30 s and more).
         started = time.monotonic()
@@ -117,7 +117,7 @@ def test_start_new_run_renames_the_header_at_once_and_stop_lists_the_run(browser
         assert time.monotonic() - started < 15
         # Until the rerun ends, elements that moved are shown in their old place too (stale copies).
         stop = page.get_by_role("button", name="Stop and save")
-        wait_for(lambda: page.get_by_text("press Start to begin a new run").count() == 0 and stop.count() == 1,
+        wait_for(lambda: page.get_by_text("to begin a new run with").count() == 0 and stop.count() == 1,
                  timeout=30, what="the rerun to finish")
         # Stop and save: confirmed, and listed under "Runs on disk" without touching anything else.
         stop.click()
