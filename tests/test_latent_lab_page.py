@@ -102,7 +102,7 @@ def test_the_url_reproduces_a_comparison_and_changes_rebuild_the_runs() -> None:
 
 def test_bad_input_is_a_message_not_a_traceback() -> None:
     at = open_page({"values": "1, two", "vary": "latent_dim"})
-    assert [e.value for e in at.error] == ["config field 'latent_dim' needs a whole number, got 'two'"]
+    assert [e.value for e in at.error] == ["config field 'latent_dim' needs a whole number, got 'two'."]
     at = open_page({"vary": "bogus", "lab": "nope"})
     warnings = [w.value for w in at.warning]
     assert any(w.startswith("URL parameter vary='bogus' is ignored") for w in warnings)
