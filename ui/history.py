@@ -86,10 +86,10 @@ class PointsRecorder:
     """The playground's capture (`Runner(capture=...)`): a `probe.Frame` of the run, its D
     surface over the box the fake points have needed so far (`GrowingBox`), not the
     data's box only. A rewound view or a GIF drawn on axes that grew for early, wandering
-    points is then coloured all over, not in a patch at the data. The grid grows with the
-    box (`res` cells across the data's box, up to LIMIT times that), so the data's region
-    keeps its detail. A new run (another trainer, or a step count that went back) starts
-    over on its data's box.
+    points is then coloured all over, not in a patch at the data. The grid keeps `res`
+    cells across the grown box, as the live view does: a grid grown with the box cost up
+    to a third of the training time (docs/benchmarks.md). A new run (another trainer, or
+    a step count that went back) starts over on its data's box.
     """
 
     def __init__(self, res: int = 48) -> None:
@@ -104,4 +104,4 @@ class PointsRecorder:
         self._run = (id(trainer), trainer.step_count)
         fake = probe.fake_points(trainer)
         box = self._box.grow(fake)
-        return probe.frame(trainer, res=round(self.res * self._box.scale()), box=box, fake=fake)
+        return probe.frame(trainer, res=self.res, box=box, fake=fake)

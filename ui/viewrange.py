@@ -144,11 +144,6 @@ class GrowingBox:
         self.range.over = np.maximum(self.range.over, need.over)
         return self.range.box()
 
-    def scale(self) -> float:
-        """How many times the data's box the widest axis now spans (1 to LIMIT)."""
-        box = self.range.box().astype(np.float64)
-        return float(np.max((box[:, 1] - box[:, 0]) / self.range.span))
-
 
 def grown_box(data_box: np.ndarray, point_sets: Sequence[np.ndarray | None]) -> np.ndarray:
     """(D, 2) one box for a whole recording (a GIF): `GrowingBox` over every set of
