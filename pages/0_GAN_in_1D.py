@@ -149,6 +149,7 @@ def live_view() -> None:
         kind = probe.surface_kind(trainer.cfg.loss)
         last = dict(trainer.last)
         history = list(trainer.history)
+        has_modes = trainer.info.modes is not None
     # surface_range is [0, 1] for a probability, else a symmetric score range.
     d_label = "D(x) = P(real)" if kind == "probability" else "D's score"
     d_range = probe.surface_range(frame.d, kind)
@@ -164,7 +165,8 @@ def live_view() -> None:
         error_box(runner.error)
     run_controls.stop_notice(runner)
     with st.expander("Losses"):
-        live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None, stop_at=runner.stop_at),
+        live_plot(views.charts(history, None, metrics_from=cfg.eval_every or None, stop_at=runner.stop_at,
+                               modes=has_modes),
                   key=PREFIX + "charts", height=300)
     if runner.playing != ss[PREFIX + "shown_playing"]:
         st.rerun(scope="app")

@@ -277,7 +277,8 @@ def charts_figure(run: Trainer, history: list[dict[str, float]], marker: int | N
     cached = ss.get("pg.charts_cache")
     if cached and (cached[0] == key or runner.playing and now - cached[1] < CHART_SECONDS):
         return cached[2]
-    fig = views.charts(history, marker, metrics_from=cfg.eval_every or None, stop_at=runner.stop_at)
+    fig = views.charts(history, marker, metrics_from=cfg.eval_every or None, stop_at=runner.stop_at,
+                       modes=run.info.modes is not None)
     ss["pg.charts_cache"] = (key, now, fig)
     return fig
 

@@ -234,6 +234,8 @@ def live_view() -> None:
         verdicts, diverged, last = m.diagnoses(), list(m.diverged), [dict(x) for x in m.last]
         reference = m.reference()
     per_row = min(len(labels), 4)
+    if box.shape[0] == 2:  # the tiles have no legend of their own
+        st.caption("Black: real data · orange: fake samples, each run's G on the same fixed batch of noise.")
     for start in range(0, len(labels), per_row):
         columns = st.columns(per_row)
         for i in range(start, min(start + per_row, len(labels))):
@@ -242,7 +244,8 @@ def live_view() -> None:
                             unsafe_allow_html=True)
                 revision = f"lab-{ss['lab.rev']}-{i}"
                 if box.shape[0] == 2:
-                    fig = views.view_2d(box, real, fakes[i], title=f"step {step}", uirevision=revision)
+                    fig = views.view_2d(box, real, fakes[i], title=f"step {step}", uirevision=revision,
+                                        legend=False)
                 else:
                     fig = views.view_3d(box, real, fakes[i], uirevision=revision)
                 live_plot(fig, key=f"lab.view.{i}", height=300 if projector.is_on() else 340,

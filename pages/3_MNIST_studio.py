@@ -22,7 +22,7 @@ from ganlab.errors import GanlabError
 from ganlab.imageio import EXPORT_SIDES
 from ganlab.metrics.images import histogram_samples, predicted_classes
 from ganlab.train import Trainer, build_trainer
-from ui import controls, exports, persist, run_controls
+from ui import controls, exports, persist, projector, run_controls
 from ui.autosave import saved_config, trainer_autosave
 from ui.explorer import request_open
 from ui.history import loss_words, nearest_frame
@@ -185,8 +185,8 @@ for message in (applied.error, ss.pop(key("error"), None)):
         error_box(message)
 if notice := ss.pop(key("notice"), None):
     st.success(notice)
-if note:
-    st.info(note)
+if note and not projector.is_on():  # the operator's business (which split, where): small type, off the projector
+    st.caption(note)
 no_pictures = needs_pictures(cfg)
 if no_pictures:  # Start could only fail: say what it waits for (an unreadable upload says why beside it)
     st.info("To train on your own pictures, upload a .zip of pictures or some PNG/JPG files in the sidebar, "

@@ -97,7 +97,8 @@ def test_the_metrics_placeholder_goes_once_the_run_passes_eval_every() -> None:
     """The trial saw "metrics appear at step 500" at step 871: 1-D data has KL / JS / W2
     but no modes, and the modes panel kept the promise. It goes with the first metrics."""
     at = open_page({"preset": "gan1d"})
-    assert chart_notes(loss_charts(at)) == ["metrics appear at step 500"] * 2
+    # The page knows 1-D data has no modes: that panel says so from step 0, not a promise.
+    assert chart_notes(loss_charts(at)) == ["this data has no modes to count", "metrics appear at step 500"]
     assert any(c.value.startswith("step 0 · 0 steps/s · no losses before the first step · D(x) from")
                for c in at.caption)  # not "D loss nan"
     with runner_of(at).hold() as t:
@@ -112,7 +113,7 @@ def test_the_metrics_placeholder_goes_once_the_run_passes_eval_every() -> None:
 
 def test_no_metrics_placeholder_when_the_run_stops_before_them() -> None:
     at = open_page({"preset": "gan1d", "stop": "300"})
-    assert runner_of(at).stop_at == 300 and chart_notes(loss_charts(at)) == []
+    assert runner_of(at).stop_at == 300 and chart_notes(loss_charts(at)) == ["this data has no modes to count"]
 
 
 def test_a_setting_changed_by_hand_unmarks_the_preset_and_the_lesson_says_so() -> None:

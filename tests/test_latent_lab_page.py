@@ -241,3 +241,13 @@ def test_a_setting_changed_by_hand_unmarks_the_lesson() -> None:
     at.selectbox(key="lab.preset").set_value("latent-sweep").run()  # loads the lesson again
     assert model_of(at).labels == ["latent_dim = 1", "latent_dim = 2", "latent_dim = 8", "latent_dim = 100"]
     assert "You changed" not in " ".join(m.value for m in at.markdown)
+
+
+def test_the_tiles_share_one_colour_key_instead_of_four_legends() -> None:
+    import json
+
+    at = open_page()
+    tiles = [json.loads(c.proto.json_args) for c in at.get("component_instance")]
+    tiles = [t for t in tiles if "run" in t["meta"]]
+    assert len(tiles) == 4 and all(t["fig"]["layout"]["showlegend"] is False for t in tiles)
+    assert "Black: real data · orange: fake samples" in " ".join(c.value for c in at.caption)

@@ -508,3 +508,14 @@ def test_studio_config_rejects_toy_sets_and_unknown_models() -> None:
         studio_config("ring8", "mlp")
     with pytest.raises(ConfigError, match="models"):
         studio_config("mnist", "pgan")
+
+
+def test_the_data_sets_note_is_small_print_and_off_the_projector() -> None:
+    at = open_page()
+    note = trainer_of(at).info.note
+    if not note:
+        pytest.skip("MNIST's training split is on disk here: there is no note to show")
+    assert any(note in c.value for c in at.caption) and not any(note in i.value for i in at.info)
+    at.session_state["projector.on"] = True
+    at.run()
+    assert not any(note in c.value for c in at.caption)

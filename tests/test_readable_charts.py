@@ -37,6 +37,12 @@ def test_the_placeholder_names_the_next_metric_step_and_goes_when_metrics_come()
     assert notes(views.charts(losses[:20], metrics_from=500, stop_at=300)) == []
     assert notes(views.charts(losses[:20], metrics_from=500, stop_at=500)) == ["metrics appear at step 500"] * 2
     assert views.next_metrics_step([], 500) == 500 and views.next_metrics_step(losses[:50], 500) == 1000
+    # Data known to have no modes: its panel says so before the first metrics, too.
+    assert notes(views.charts(losses[:40], metrics_from=500, modes=False)) == [
+        views.NO_MODES_NOTE, "metrics appear at step 500"]
+    assert notes(views.charts(losses[:40], metrics_from=500, modes=True)) == ["metrics appear at step 500"] * 2
+    hq = views.charts(losses)["layout"]["yaxis4"]  # % HQ ticks at 0, 25, ..., 100 (not 24.7, 49.4, ...)
+    assert (hq["tick0"], hq["dtick"], hq["range"]) == (0, 25, [0, 105])
 
 
 def test_the_legend_entries_have_a_fixed_share_of_the_width() -> None:

@@ -199,3 +199,14 @@ def test_engine_messages_end_as_sentences_in_a_box() -> None:
     assert sentence("choose one of ns, wgan (see `--help`.)") == "choose one of ns, wgan (see `--help`.)"
     assert sentence("  a name in **bold**  ") == "a name in **bold**."
     assert sentence("") == ""
+
+
+def test_projector_fonts_reach_the_figure_title() -> None:
+    from ui.projector import PLOT_FONT_PX, big_fonts
+
+    fig = {"data": [], "layout": {"title": {"text": "step 40", "font": {"size": 13}},
+                                  "annotations": [{"text": "losses", "font": {"size": 12}}]}}
+    big = big_fonts(fig)
+    assert big["layout"]["title"] == {"text": "step 40", "font": {"size": PLOT_FONT_PX}}
+    assert big["layout"]["annotations"][0]["font"]["size"] == PLOT_FONT_PX and big["layout"]["font"]["size"] == PLOT_FONT_PX
+    assert fig["layout"]["title"]["font"]["size"] == 13  # the page's own figure is not changed

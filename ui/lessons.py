@@ -32,7 +32,7 @@ class Lesson:
 LESSONS: tuple[Lesson, ...] = (
     Lesson("1d", "The GAN game in 1-D", "pages/0_GAN_in_1D.py",
            "Press Play: D (blue) rises where the data is, G's green bump slides towards the data, "
-           "and at the end D flattens at 1/2: it can no longer tell real from fake.",
+           "and D flattens towards 1/2 as G matches the data: it can no longer tell real from fake.",
            {"preset": "gan1d"}),
     Lesson("2d", "Eight blobs in 2-D", "pages/1_Gaussian_playground.py",
            "Press Play: the orange samples spread out until they cover all eight blobs, and the heat "

@@ -79,6 +79,9 @@ def big_fonts(figure: dict[str, Any]) -> dict[str, Any]:
     fig = copy.copy(figure)
     layout = dict(fig.get("layout", {}))
     layout["font"] = {**layout.get("font", {}), "size": max(PLOT_FONT_PX, layout.get("font", {}).get("size", 0))}
+    title = layout.get("title")
+    if isinstance(title, dict):  # e.g. the views' "step N", sized 13 px for a desk
+        layout["title"] = {**title, "font": {**title.get("font", {}), "size": PLOT_FONT_PX}}
     if "annotations" in layout:
         layout["annotations"] = [{**a, "font": {**a.get("font", {}), "size": PLOT_FONT_PX}}
                                  for a in layout["annotations"]]

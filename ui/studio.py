@@ -243,7 +243,8 @@ def training_charts(rows: Sequence[dict[str, float]], class_names: Sequence[str]
     if losses["step"]:
         side.markdown("**Losses**")
         side.line_chart({"step": losses["step"], "D loss": losses["d_loss"], "G loss": losses["g_loss"]},
-                        x="step", y=["D loss", "G loss"], y_label="loss", height=int(280 * tall))
+                        x="step", y=["D loss", "G loss"], y_label="loss", height=int(280 * tall),
+                        color=["#1f77b4", "#ff7f0e"])  # blue and orange, as on the other pages
     if histogram:
         names = class_names or tuple(str(i) for i in range(len(histogram)))
         side.markdown(f"**Classes the classifier sees in {sum(histogram)} samples** (balanced = no mode collapse)")

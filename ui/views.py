@@ -96,11 +96,14 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
             surface_label: str = "D(x)", manifold: np.ndarray | None = None,
             arrows: np.ndarray | None = None, title: str = "", uirevision: str = "2d",
             webgl: bool = True, colorbar_title: str | None = None,
-            view_range: np.ndarray | None = None, phone_height: int | None = None) -> dict[str, Any]:
+            view_range: np.ndarray | None = None, phone_height: int | None = None,
+            legend: bool = True) -> dict[str, Any]:
     """The 2-D view: D's heat map behind real and fake points, optional G manifold and
     gradient arrows. phone_height: px; the figure's height in a frame as narrow as a
     phone's (NARROW_BELOW), the plot at its top; None: as on any screen (e.g. a tile
-    of several side by side, narrow on every screen).
+    of several side by side, narrow on every screen). legend: False for tiles side by side
+    (the page says once what the colours are; under a small plot the legend covered the
+    x tick labels in projector type).
 
     box: (D, 2) the box the heat map was computed over; view_range: (D, 2) the axes'
     ranges (default `box`), e.g. `ui.viewrange.ViewRange.box()`, which grows past the
@@ -140,7 +143,7 @@ def view_2d(box: np.ndarray, real: np.ndarray, fake: np.ndarray | None, *,
         "xaxis": {"range": span[0], "autorange": False, "zeroline": False, "constrain": "domain"},
         "yaxis": {"range": span[1], "autorange": False, "zeroline": False,
                   "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        "legend": {"orientation": "h", "y": -0.08},
+        "legend": {"orientation": "h", "y": -0.08}, "showlegend": legend,
         "plot_bgcolor": "white",
     }
     if phone_height is None:
@@ -290,7 +293,7 @@ def next_metrics_step(history: Sequence[dict[str, float]], every: int | None,
 
 def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
            uirevision: str = "charts", metrics_from: int | None = None,
-           stop_at: int | None = None) -> dict[str, Any]:
+           stop_at: int | None = None, modes: bool | None = None) -> dict[str, Any]:
     """Three line charts of the run's history rows over steps, side by side; stacked in a
     frame narrower than 640 px (a phone: the figure's `narrow` entry, which
     `ui.live_plot` applies in the browser, where the frame's width is known).
@@ -300,7 +303,8 @@ def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
       Until the first metric row, the metric panels say "metrics appear at step N"
       (N from `next_metrics_step`, never past `stop_at`, the step the run stops at)
       instead of staying blank; once metrics are recorded, a panel the data gives no
-      numbers for (modes of a data set without modes) says so. The count of modes
+      numbers for (modes of a data set without modes) says so. modes: whether the data
+      has modes to count (`DataInfo.modes`), when known: False says so from step 0. The count of modes
       (left axis) and % high quality (right axis, 0-100) share a panel, never an axis.
       The legend sits below the axis titles, its entries of a fixed width.
     """
@@ -321,7 +325,7 @@ def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
     total = next((r["modes_total"] for r in history if r.get("modes_total")), None)
     due = next_metrics_step(history, metrics_from, stop_at)
     recorded = any(key in row for row in history for key in METRIC_KEYS)
-    panels = (shown, total, marker_step, due, recorded)
+    panels = (shown, total, marker_step, due, recorded, modes)
     layout: dict[str, Any] = {"uirevision": uirevision, "margin": {"l": 40, "r": 40, "t": 30, "b": 80},
                               "legend": _chart_legend(LEGEND_ENTRY_WIDTH, x=0, y=-0.42),
                               **_chart_panels(False, *panels)}
@@ -341,10 +345,10 @@ def _chart_legend(entry_width: float, x: float, y: float) -> dict[str, Any]:
 
 
 def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_step: int | None,
-                  due: int | None, recorded: bool) -> dict[str, Any]:
+                  due: int | None, recorded: bool, modes: bool | None = None) -> dict[str, Any]:
     """The axes, titles, notes and markers of `charts`' three panels: side by side, or
     stacked (top to bottom) for a narrow frame. due: the step the first metrics come
-    at (None: not to come); recorded: whether any metric row is."""
+    at (None: not to come); recorded: whether any metric row is; modes: see `charts`."""
     layout: dict[str, Any] = {"shapes": [], "annotations": []}
     gap = 0.13  # stacked: the gap between panels (their x-axis title and the next one's title)
     for panel, title in enumerate(PANEL_TITLES):
@@ -362,7 +366,9 @@ def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_st
                                       "xref": "paper", "yref": "paper", **({"yanchor": "bottom"} if stacked else {}),
                                       "showarrow": False, "font": {"size": 12}})
         note = None
-        if panel and due is not None:
+        if panel == 1 and modes is False:
+            note = NO_MODES_NOTE
+        elif panel and due is not None:
             note = f"metrics appear at step {due}"
         elif panel == 1 and recorded and panel not in shown:
             note = NO_MODES_NOTE
@@ -375,6 +381,7 @@ def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_st
     layout["yaxis2"].update({"title": {"text": "modes", "standoff": 2}, "rangemode": "tozero",
                              **({"range": [0, total + 0.5], "dtick": max(1, int(total) // 4)} if total else {})})
     layout["yaxis4"] = {"overlaying": "y2", "side": "right", "range": [0, 105], "showgrid": False,
+                        "tickmode": "linear", "tick0": 0, "dtick": 25,
                         "title": {"text": "% HQ", "standoff": 2}, "anchor": "x2"}
     return layout
 
