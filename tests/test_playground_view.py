@@ -278,6 +278,13 @@ def test_the_recording_covers_the_points_that_left_the_data_box() -> None:
     np.testing.assert_array_equal(back.box, far.box)
     assert count_outside(data_box, back.fake) == 0
     np.testing.assert_allclose(record(tiny_trainer(seed=1)).box, data_box)  # a new run starts over
+    # A GIF draws each frame on the box it was recorded on (axes that only grow): every
+    # frame's heat map covers its plot (one box for all left the first frames a patch).
+    axes = exports.gif_axes([first, far, back])
+    for got, want in zip(axes, (data_box, far.box, far.box)):
+        np.testing.assert_allclose(got, want)
+    gif = Image.open(io.BytesIO(exports.gif_of_run([first, far, back], probe.real_points(t, 50), "probability")))
+    assert gif.n_frames == 3 and gif.size == SLIDE_SIZE
 
 
 # --- the page (AppTest) -------------------------------------------------------------------------

@@ -66,20 +66,34 @@ def png_bytes(frame: probe.Frame, real: np.ndarray, kind: str, *, view_range: np
 def gif_of_run(frames: Sequence[probe.Frame], real: np.ndarray, kind: str, fps: float = GIF_FPS, *,
                title: str = "", show_surface: bool = True, size: tuple[int, int] = SLIDE_SIZE) -> bytes:
     """An animated GIF of recorded frames as slides (fixed noise: the motion is the
-    generator's), at most GIF_MAX_FRAMES spread evenly over the run. One view range
-    (every frame's box, grown to hold every frame's points) and one colour scale for all
-    frames, so that only the run moves."""
+    generator's), at most GIF_MAX_FRAMES spread evenly over the run. One colour scale for
+    all frames, and axes that only grow (`gif_axes`): a frame is drawn on the box its D
+    surface was recorded over, so the heat map covers every frame's plot."""
     if not frames:
         raise ValueError("no frames recorded yet")
     picked = [frames[i] for i in spread_indices(len(frames), GIF_MAX_FRAMES)]
-    boxes = np.stack([grown_box(picked[0].box, [f.fake for f in picked]), *(f.box for f in picked)])
-    box = np.stack([boxes[:, :, 0].min(axis=0), boxes[:, :, 1].max(axis=0)], axis=1)
     scale = None
     surfaces = [f.surface for f in picked if f.surface is not None]
     if show_surface and surfaces and kind != "probability":
         half = max(probe.surface_range(sf, kind)[1] for sf in surfaces)
         scale = (-half, half)
-    return slides_gif([_slide_of(f, real, box, title, scale, kind, show_surface, size) for f in picked], fps)
+    return slides_gif([_slide_of(f, real, box, title, scale, kind, show_surface, size)
+                       for f, box in zip(picked, gif_axes(picked))], fps)
+
+
+def gif_axes(frames: Sequence[probe.Frame]) -> list[np.ndarray]:
+    """The (D, 2) axes of each frame of a GIF: every box so far (each frame's, grown to hold
+    its points), so the axes never shrink and the view zooms out only when the points
+    wandered further. Frames of `ui.history.PointsRecorder` are recorded on such boxes:
+    each is drawn on its own, all of it under D's colours (a single box for the whole
+    GIF left the early frames' heat map a patch in the middle)."""
+    axes, lo, hi = [], None, None
+    for f in frames:
+        box = grown_box(f.box, [f.fake])
+        lo = box[:, 0] if lo is None else np.minimum(lo, box[:, 0])
+        hi = box[:, 1] if hi is None else np.maximum(hi, box[:, 1])
+        axes.append(np.stack([lo, hi], axis=1))
+    return axes
 
 
 def history_csv(rows: Sequence[dict[str, float]]) -> str:
