@@ -381,7 +381,8 @@ with st.expander("Export"):
                           help="a 1600 x 1000 slide: title, axes, legend and D's colour bar")
     ex[1].download_button("GIF of the run", partial(exports.gif_recorded, runner, real_points, **slide),
                           "ganlab-run.gif", "image/gif", key="pg.gif",
-                          help="the recorded steps as 1600 x 1000 slides; the axes zoom out only when the points wandered further")
+                          help="the recorded steps as 1600 x 1000 slides; the axes zoom out only when the "
+                               "points wandered further")
     ex[2].download_button("CSV of the metrics", partial(exports.csv_now, runner),
                           "ganlab-history.csv", "text/csv", key="pg.csv")
     ex[3].download_button("Checkpoint (zip)", partial(exports.checkpoint_now, runner, points),
