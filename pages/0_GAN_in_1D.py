@@ -141,7 +141,11 @@ def live_view() -> None:
                    width="stretch", help="one iteration: D, then G")
     cols[4].button("Reset", on_click=reset_run, key=PREFIX + "reset", width="stretch",
                    help="start over at step 0")
-    cols[5].select_slider("Training steps per redraw", SPEEDS, value=10, key=PREFIX + "speed")
+    # The speed is kept across visits to other pages, like the settings.
+    persist.restore([PREFIX + "speed"])
+    ss.setdefault(PREFIX + "speed", 10)
+    cols[5].select_slider("Training steps per redraw", SPEEDS, key=PREFIX + "speed")
+    persist.keep([PREFIX + "speed"])
     period = redraw_period()
     runner.set_speed(int(ss[PREFIX + "speed"]), period)
     with runner.hold() as trainer:

@@ -31,6 +31,10 @@ st.set_page_config(page_title="Gaussian playground", page_icon="🎯", layout="w
 
 GROUPS = controls.toy_controls()
 KEYS = [c.key for c in controls.all_controls(GROUPS).values()] + ["pg.preset"]
+# The speed and view options: their first values here, kept across visits to other pages
+# like the settings (Streamlit forgets a widget that a run does not draw).
+VIEW_DEFAULTS = {"pg.speed": 10, "pg.view": "2-D", "pg.surface": True, "pg.manifold": False,
+                 "pg.arrows": False, "pg.ema": False}
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, "max")
 FALLBACK_REDRAW_SECONDS = 1.0
 CHART_SECONDS = 1.0
@@ -99,6 +103,9 @@ def load_preset() -> None:
 
 if ss.pop("pg.load_now", False):
     load_preset()
+persist.restore(VIEW_DEFAULTS)
+for view_key, first_value in VIEW_DEFAULTS.items():
+    ss.setdefault(view_key, first_value)
 
 # The radio marks a preset only while every setting is still the preset's: a data set or a
 # learning rate chosen by hand makes them the user's own (a click on a preset loads it again).
@@ -246,17 +253,17 @@ def controls_bar() -> None:
                    width="stretch", help="one iteration: d_steps D updates, then g_steps G updates")
     cols[3].button("Reset", on_click=reset_run, key="pg.reset", width="stretch",
                    help="start over at step 0")
-    cols[-1].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="pg.speed")
+    cols[-1].select_slider("Speed: training steps per redraw", SPEEDS, key="pg.speed")
     holder = cols[4].popover("View and history", width="stretch") if compact else st.container()
     # A row of short labels (none cut at 1280 px), or a list in the popover.
     opts = [holder] * 5 if compact else holder.columns([1.4, 1, 1, 1, 1])
     opts[0].radio("View", ["2-D", "3-D"], horizontal=True, key="pg.view", on_change=redraw)
-    opts[1].checkbox("D heat map", value=True, key="pg.surface", on_change=redraw)
-    opts[2].checkbox("G manifold", value=False, key="pg.manifold", on_change=redraw,
+    opts[1].checkbox("D heat map", key="pg.surface", on_change=redraw)
+    opts[2].checkbox("G manifold", key="pg.manifold", on_change=redraw,
                      help="G applied to a grid of latent points")
-    opts[3].checkbox("G's push", value=False, key="pg.arrows", on_change=redraw,
+    opts[3].checkbox("G's push", key="pg.arrows", on_change=redraw,
                      help="arrows: where G's loss pushes each fake point (its gradient)")
-    opts[4].checkbox("EMA of G", value=False, key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
+    opts[4].checkbox("EMA of G", key="pg.ema", disabled=cfg.ema == 0, on_change=redraw,
                      help="show the averaged generator (used by the metrics) instead of G itself")
     options = scrub_options(runner.frames())
     if ss.get("pg.scrub") not in options:  # a new run, or a step no longer recorded: live
@@ -264,6 +271,7 @@ def controls_bar() -> None:
     holder.select_slider("History: training step", options, format_func=scrub_label, key="pg.scrub",
                          on_change=scrubbed,
                          help="drag back to a recorded step (the run pauses there); Play or a step returns to live")
+    persist.keep(VIEW_DEFAULTS)  # here: a change of speed reruns only this fragment
     if ss.pop("pg.redraw", False):
         st.rerun(scope="app")
 

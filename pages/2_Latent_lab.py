@@ -192,7 +192,10 @@ cols[1].button("Step D", on_click=runner.step_clicked, args=(True, False), width
 cols[2].button("Step G", on_click=runner.step_clicked, args=(False, True), width="stretch", key="lab.step_g")
 cols[3].button("Step D+G", on_click=runner.step_clicked, args=(True, True), width="stretch", key="lab.step")
 cols[4].button("Reset", on_click=reset_runs, width="stretch", key="lab.reset")
-speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, value=10, key="lab.speed")
+persist.restore(["lab.speed"])  # kept across visits to other pages, like the settings
+ss.setdefault("lab.speed", 10)
+speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, key="lab.speed")
+persist.keep(["lab.speed"])
 if speed == "max":
     runner.set_speed(50, 0.0)
 else:

@@ -819,3 +819,27 @@ def test_a_class_leaves_a_core_to_the_server(monkeypatch) -> None:
     assert runner_mod.step_capacity() == 1
     monkeypatch.setenv("GANLAB_STEP_SLOTS", "5")
     assert runner_mod.step_capacity() == 5
+
+
+def test_speed_and_view_options_survive_a_visit_to_another_page() -> None:
+    """Streamlit forgets a widget's value when a run does not draw it: back from the lab,
+    the speed was 10 again and the heat map back on."""
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/1_Gaussian_playground.py").run()
+    at.select_slider(key="pg.speed").set_value("max").run()
+    at.checkbox(key="pg.surface").uncheck().run()
+    at.checkbox(key="pg.manifold").check().run()
+    at.switch_page("pages/2_Latent_lab.py").run()
+    at.switch_page("pages/1_Gaussian_playground.py").run()
+    assert not at.exception and not at.warning
+    assert at.select_slider(key="pg.speed").value == "max"
+    assert at.checkbox(key="pg.surface").value is False and at.checkbox(key="pg.manifold").value is True
+    at.switch_page("pages/2_Latent_lab.py").run()
+    at.select_slider(key="lab.speed").set_value(50).run()
+    at.switch_page("pages/0_GAN_in_1D.py").run()
+    at.select_slider(key="g1.speed").set_value(2).run()
+    at.switch_page("pages/2_Latent_lab.py").run()
+    assert at.select_slider(key="lab.speed").value == 50
+    at.switch_page("pages/0_GAN_in_1D.py").run()
+    assert at.select_slider(key="g1.speed").value == 2 and not at.exception
