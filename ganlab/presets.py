@@ -109,7 +109,7 @@ register("collapse", "mode-collapse demo: the plain GAN of Metz et al. 2017 on r
 _ONE_D = dict(_TOY, g_layers=2, g_width=32, d_layers=2, d_width=32, batch_size=128, latent_dim=1,
               latent_dist="uniform", d_lr=2e-4, g_lr=2e-4, ema=0.0, steps=3000, n_fixed=500,
               log_every=10, eval_every=500, seed=0)
-register("gan1d", "1-D Gaussian: D rises where the data is, G slides over, D ends flat at 1/2",
+register("gan1d", "1-D Gaussian: D rises where the data is, G slides over, D flattens towards 1/2",
          default_for=("gaussian1d",), data="gaussian1d", **_ONE_D)
 register("gan1d-mixture", "two 1-D bumps: does G cover both, or settle on one?",
          default_for=("mixture1d",), data="mixture1d", **_ONE_D)
