@@ -142,8 +142,7 @@ def live_view() -> None:
     cols[4].button("Reset", on_click=reset_run, key=PREFIX + "reset", width="stretch",
                    help="start over at step 0")
     # The speed is kept across visits to other pages, like the settings.
-    persist.restore([PREFIX + "speed"])
-    ss.setdefault(PREFIX + "speed", 10)
+    persist.restore_or({PREFIX + "speed": 10})
     cols[5].select_slider("Training steps per redraw", SPEEDS, key=PREFIX + "speed")
     persist.keep([PREFIX + "speed"])
     period = redraw_period()

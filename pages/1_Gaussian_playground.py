@@ -103,9 +103,7 @@ def load_preset() -> None:
 
 if ss.pop("pg.load_now", False):
     load_preset()
-persist.restore(VIEW_DEFAULTS)
-for view_key, first_value in VIEW_DEFAULTS.items():
-    ss.setdefault(view_key, first_value)
+persist.restore_or(VIEW_DEFAULTS)
 
 # The radio marks a preset only while every setting is still the preset's: a data set or a
 # learning rate chosen by hand makes them the user's own (a click on a preset loads it again).

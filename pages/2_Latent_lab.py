@@ -192,8 +192,7 @@ cols[1].button("Step D", on_click=runner.step_clicked, args=(True, False), width
 cols[2].button("Step G", on_click=runner.step_clicked, args=(False, True), width="stretch", key="lab.step_g")
 cols[3].button("Step D+G", on_click=runner.step_clicked, args=(True, True), width="stretch", key="lab.step")
 cols[4].button("Reset", on_click=reset_runs, width="stretch", key="lab.reset")
-persist.restore(["lab.speed"])  # kept across visits to other pages, like the settings
-ss.setdefault("lab.speed", 10)
+persist.restore_or({"lab.speed": 10})  # kept across visits to other pages, like the settings
 speed = cols[5].select_slider("Speed: training steps per redraw", SPEEDS, key="lab.speed")
 persist.keep(["lab.speed"])
 if speed == "max":

@@ -55,6 +55,9 @@ def test_persist_keeps_and_restores_only_missing_keys():
     ss["b"] = "set by a callback"
     assert persist.restore(["a", "b", "c"], ss)
     assert ss["a"] == 1 and ss["b"] == "set by a callback" and "c" not in ss
+    del ss["a"]
+    persist.restore_or({"a": 5, "b": "first", "d": 10}, ss)  # kept copy, then the present value, then the default
+    assert (ss["a"], ss["b"], ss["d"]) == (1, "set by a callback", 10)
 
 
 class FakeRun:

@@ -256,9 +256,9 @@ def comparison_slide(box: np.ndarray, real: np.ndarray, fakes: Sequence[np.ndarr
     tick_font = _font(round(_TICK_PX * s))
     top = round(_TITLE_H * s) + round(_LEGEND_H * s)
     row_h = round(_CAPTION_H * s) + plot + round(_TICK_ROW_H * s) + round(_ROW_GAP * s)
+    tick_column = round(_TICK_COLUMN * s)
     for i, (fake, name) in enumerate(zip(fakes, names)):
         r, c = divmod(i, cols)
-        tick_column = round(_TICK_COLUMN * s)
         left = round(_MARGIN * s) + c * (tile + round(_TILE_GAP * s)) + (tile - tick_column - plot) // 2 + tick_column
         upper = top + r * row_h + round(_CAPTION_H * s)
         draw.text((left + plot / 2, upper - 10 * s), name, fill=_TEXT_RGB, anchor="mb",

@@ -96,7 +96,8 @@ def lesson_strip(page: str, at: dict[str, str] | None = None) -> None:
             return
         # On the path, a preset of another step of this page (Mode collapse after Eight
         # blobs) is that step.
-        i = current(page, at) if at and current(page, at) is not None else i
+        if at and (other := current(page, at)) is not None:
+            i = other
     st.session_state[remembered] = i
     step = LESSONS[i]
     # On a projector the teacher says what to watch: one line (the step and the next link),

@@ -12,9 +12,9 @@ import streamlit as st
 
 
 def sentence(message: object) -> str:
-    """`message` (an exception or text) ending with a full stop, unless it already ends
-    with one, a question or exclamation mark, or a colon-less closing bracket after one.
-    The first letter is left as it is: it is often a file or data set name."""
+    """`message` (an exception or text) ending with a full stop, unless it already ends with
+    one or a question or exclamation mark (closing brackets, quotes and Markdown marks after
+    it included). The first letter is left as it is: it is often a file or data set name."""
     text = str(message).strip()
     if not text or text.rstrip(")\"'*`").endswith((".", "!", "?")):
         return text

@@ -8,7 +8,7 @@ overwritten: `restore` only fills keys that are missing.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, MutableMapping
+from typing import Any, Iterable, Mapping, MutableMapping
 
 import streamlit as st
 
@@ -38,3 +38,12 @@ def restore(keys: Iterable[str], state: MutableMapping[str, Any] | None = None) 
             if key not in ss:
                 ss[key] = ss[key + SUFFIX]
     return seen
+
+
+def restore_or(defaults: Mapping[str, Any], state: MutableMapping[str, Any] | None = None) -> None:
+    """Before drawing widgets made without a `value=` (their value lives in session state):
+    each missing key from its kept copy, else from `defaults`, its first value."""
+    ss = _state(state)
+    restore(defaults, ss)
+    for key, value in defaults.items():
+        ss.setdefault(key, value)

@@ -21,9 +21,9 @@ from ganlab.presets import resolve_config
 from ganlab.progress import class_grid, class_row, fixed_grid, interpolation, reconstruction_grid
 from ganlab.runs import RunSummary, list_runs
 from ganlab.train import Trainer
-from ui.data_summary import render_data_summary, summary_for_path
-from ui.messages import error_box
 from ui import projector
+from ui.data_summary import render_data_summary, summary_for_path
+from ui.messages import error_box, sentence
 from ui.runner import Runner
 from ui.serverdata import HOW_TO_ALLOW, SessionUploads, allowed_roots, check_server_path
 from ui.views import history_columns
@@ -133,8 +133,7 @@ def upload_message(exc: GanlabError, files: Sequence[Upload], folder: Path) -> s
     text = str(exc).replace(str(folder / "upload.zip"), own).replace(str(folder), own)
     for stored, name in renamed.items():
         text = text.replace(stored, name)
-    text = "Your" + text[4:] if text.startswith("your ") else text
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return sentence("Your" + text[4:] if text.startswith("your ") else text)
 
 
 def upload_summary(summary: dict[str, Any], files: Sequence[Upload]) -> dict[str, Any]:

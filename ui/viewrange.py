@@ -146,8 +146,8 @@ class GrowingBox:
 
 
 def grown_box(data_box: np.ndarray, point_sets: Sequence[np.ndarray | None]) -> np.ndarray:
-    """(D, 2) one box for a whole recording (a GIF): `GrowingBox` over every set of
-    points in `point_sets`."""
+    """(D, 2) the data's box grown (`GrowingBox`) to hold every set of points in
+    `point_sets` (within the limit)."""
     box = GrowingBox(data_box)
     for pts in point_sets:
         box.grow(pts)

@@ -334,7 +334,7 @@ def charts(history: Sequence[dict[str, float]], marker_step: int | None = None,
     narrow = {"margin": {"l": 40, "r": 40, "t": 30, "b": 170},
               "legend": _chart_legend(NARROW_LEGEND_ENTRY_WIDTH, x=-0.12, y=-0.12),
               **_chart_panels(True, *panels)}
-    return {"data": data, "layout": layout, "narrow": {"below": 640, "height": 820, "layout": narrow}}
+    return {"data": data, "layout": layout, "narrow": {"below": NARROW_BELOW, "height": 820, "layout": narrow}}
 
 
 def _chart_legend(entry_width: float, x: float, y: float) -> dict[str, Any]:
@@ -366,12 +366,10 @@ def _chart_panels(stacked: bool, shown: set[int], total: float | None, marker_st
                                       "xref": "paper", "yref": "paper", **({"yanchor": "bottom"} if stacked else {}),
                                       "showarrow": False, "font": {"size": 12}})
         note = None
-        if panel == 1 and modes is False:
-            note = NO_MODES_NOTE
+        if panel == 1 and (modes is False or recorded and panel not in shown):
+            note = NO_MODES_NOTE  # (metrics recorded: none are still due)
         elif panel and due is not None:
             note = f"metrics appear at step {due}"
-        elif panel == 1 and recorded and panel not in shown:
-            note = NO_MODES_NOTE
         if note:
             layout["annotations"].append({"text": note, "x": (lo + hi) / 2, "y": sum(ydomain) / 2,
                                           "xref": "paper", "yref": "paper", "showarrow": False,
@@ -420,14 +418,20 @@ COMPARISON_LEGEND_LINE_PX = 24
 _COMPARISON_MARGIN = {"l": 40, "r": 10, "t": 10, "b": 10}
 
 
+COMPARISON_ROW_PX = COMPARISON_TITLE_PX + COMPARISON_PLOT_PX + COMPARISON_TICKS_PX
+
+
+def _comparison_legend_px(runs: int, narrow: bool) -> int:
+    """The height of the comparison's legend: 4 run names to a line (2 on a phone)."""
+    return math.ceil(max(runs, 1) / (2 if narrow else 4)) * COMPARISON_LEGEND_LINE_PX + 6
+
+
 def comparison_height(panels: int, runs: int, narrow: bool = False) -> int:
     """The height in pixels of `comparison_charts`' figure: `panels` panels 3 to a row (2
     on a phone), under a legend of `runs` names."""
-    cols, per_line = (2, 2) if narrow else (3, 4)
-    rows = max(1, math.ceil(panels / cols))
-    legend = math.ceil(max(runs, 1) / per_line) * COMPARISON_LEGEND_LINE_PX + 6
-    row = COMPARISON_TITLE_PX + COMPARISON_PLOT_PX + COMPARISON_TICKS_PX
-    return legend + rows * row + _COMPARISON_MARGIN["t"] + _COMPARISON_MARGIN["b"]
+    rows = max(1, math.ceil(panels / (2 if narrow else 3)))
+    return (_comparison_legend_px(runs, narrow) + rows * COMPARISON_ROW_PX
+            + _COMPARISON_MARGIN["t"] + _COMPARISON_MARGIN["b"])
 
 
 def _comparison_grid(titles: Sequence[str], runs: int, narrow: bool) -> dict[str, Any]:
@@ -435,8 +439,7 @@ def _comparison_grid(titles: Sequence[str], runs: int, narrow: bool) -> dict[str
     cols, per_line, gap = (2, 2, 0.14) if narrow else (3, 4, 0.07)
     height = comparison_height(len(titles), runs, narrow)
     area = height - _COMPARISON_MARGIN["t"] - _COMPARISON_MARGIN["b"]
-    top = math.ceil(max(runs, 1) / per_line) * COMPARISON_LEGEND_LINE_PX + 6
-    row = COMPARISON_TITLE_PX + COMPARISON_PLOT_PX + COMPARISON_TICKS_PX
+    top, row = _comparison_legend_px(runs, narrow), COMPARISON_ROW_PX
     layout: dict[str, Any] = {
         "height": height, "margin": dict(_COMPARISON_MARGIN), "annotations": [],
         # "normal" order: Plotly's grouped legend (the default with legend groups) adds
@@ -487,7 +490,8 @@ def comparison_charts(histories: Sequence[Sequence[dict]], names: Sequence[str],
         if marker is not None:  # the history scrubber's step
             layout["shapes"].append(step_marker(ax, marker))
     narrow = _comparison_grid(titles, len(names), narrow=True)
-    return {"data": data, "layout": layout, "narrow": {"below": 640, "height": narrow["height"], "layout": narrow}}
+    return {"data": data, "layout": layout, "narrow": {"below": NARROW_BELOW, "height": narrow["height"],
+                                                     "layout": narrow}}
 
 
 def eigenvalue_rows(histories: Sequence[Sequence[dict]], names: Sequence[str],
